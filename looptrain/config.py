@@ -1,0 +1,77 @@
+"""The configuration of one run: every default in one frozen block, and the strict parsing of `--set`.
+
+An experiment file states only the fields that differ from these defaults; the command line may
+override any field with `--set FIELD=VALUE`. Unknown fields and values of the wrong type are
+rejected loudly, never ignored. What is not here: where the data comes from (`--data`) and where
+the outputs go (`--logdir`), which belong to one invocation, not to the experiment.
+"""
+
+import dataclasses
+from dataclasses import dataclass
+
+from looptrain.errors import InputError
+
+
+@dataclass(frozen=True)
+class Config:
+    # Data: the first `n_validation` rows of the file are held out, the next `n_train` train.
+    n_validation: int = 1_000  # the tutorial's N_VALIDATION
+    n_train: int = 10_000  # the tutorial's N_TRAIN; small on purpose, so that big models overfit
+    batch_size: int = 500  # 10,000 / 500 = 20 steps per epoch
+    synthetic_seed: int = 0  # which synthetic data set `--data synthetic` writes (fixed, like a real file)
+    # Optimization: Adam whose rate follows InverseTimeDecay(learning_rate, decay_epochs, 1).
+    learning_rate: float = 1e-3  # the rate of the very first step
+    decay_epochs: int = 1_000  # the rate halves after this many epochs and is a third after twice as many
+    # Early stopping on the validation cross-entropy (the data loss, never the penalty).
+    max_epochs: int = 10_000  # the tutorial's upper bound; early stopping ends most runs long before
+    patience: int = 200  # epochs without improvement before stopping; generous, the curves are noisy
+    min_delta: float = 0.0  # an improvement smaller than this does not count (Keras's default)
+    # Reproducibility.
+    seed: int = 0  # seeds Python, NumPy and TensorFlow: weights, shuffling and dropout
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.type is float and type(value) is int:
+                object.__setattr__(self, field.name, float(value))  # `1` is a fine float; store it as one
+            # `type(...) is` and not isinstance: bool is a subclass of int, and True is no count.
+            elif type(value) is not field.type:
+                raise InputError(f"field {field.name!r} must be {field.type.__name__}, got {value!r}")
+        for name in ("n_validation", "n_train", "batch_size", "decay_epochs", "max_epochs"):
+            if getattr(self, name) <= 0:
+                raise InputError(f"field {name!r} must be positive, got {getattr(self, name)}")
+        for name in ("patience", "min_delta", "learning_rate"):
+            if getattr(self, name) < 0:
+                raise InputError(f"field {name!r} must not be negative, got {getattr(self, name)}")
+
+    def with_fields(self, fields: dict) -> "Config":
+        """A copy with `fields` replaced, each checked against the defaults' names and types."""
+        unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise InputError(f"unknown field(s) {', '.join(unknown)}; known fields: {', '.join(field_names())}")
+        return dataclasses.replace(self, **fields)
+
+
+def field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(Config)]
+
+
+def _type(name: str) -> type:
+    return {f.name: f.type for f in dataclasses.fields(Config)}[name]
+
+
+def parse_set(assignments: list[str]) -> dict:
+    """Turn `["patience=50", "learning_rate=3e-4"]` into typed values, refusing what does not fit."""
+    fields = {}
+    for assignment in assignments:
+        name, sep, text = assignment.partition("=")
+        if not sep or not name:
+            raise InputError(f"--set expects FIELD=VALUE, got {assignment!r}")
+        if name not in field_names():
+            raise InputError(f"--set: unknown field {name!r}; known fields: {', '.join(field_names())}")
+        kind = _type(name)
+        try:
+            fields[name] = int(text.replace("_", "")) if kind is int else float(text)
+        except ValueError:
+            raise InputError(f"--set {name}: expected {kind.__name__}, got {text!r}") from None
+    return fields

@@ -1,0 +1,34 @@
+"""Shared test helpers: where the real HIGGS sample lives (it is never part of the project)."""
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def higgs_sample() -> Path:
+    """The 10,984 real HIGGS rows from ../shared, or $LOOPTRAIN_HIGGS_SAMPLE; skip where absent."""
+    path = Path(os.environ.get("LOOPTRAIN_HIGGS_SAMPLE", REPO.parent / "shared" / "data" / "higgs-sample.csv.gz"))
+    if not path.is_file():
+        pytest.skip(f"real HIGGS sample not found at {path} (set LOOPTRAIN_HIGGS_SAMPLE to its path)")
+    return path
+
+
+def made_up_rows(n, seed=0):
+    """Random rows of the HIGGS layout, not HIGGS-like at all: label first (0 or 1), 28 features."""
+    rng = np.random.default_rng(seed)
+    rows = rng.normal(size=(n, 29)).astype("float32")
+    rows[:, 0] = rng.integers(0, 2, size=n)
+    return rows
+
+
+def write_rows(path, rows):
+    """Write rows as a HIGGS-layout .csv.gz and return the path."""
+    with gzip.open(path, "wt") as file:
+        np.savetxt(file, rows, delimiter=",", fmt="%.8g")
+    return path

@@ -1,0 +1,43 @@
+"""Configuration: one set of defaults, strict overrides."""
+
+import pytest
+
+from looptrain.config import Config, parse_set
+from looptrain.errors import InputError
+
+
+def test_the_defaults_are_the_tutorials():
+    config = Config()
+    assert (config.n_validation, config.n_train, config.batch_size) == (1_000, 10_000, 500)
+    assert (config.learning_rate, config.decay_epochs, config.patience, config.max_epochs) == (1e-3, 1000, 200, 10_000)
+
+
+def test_set_parses_values_by_the_fields_type():
+    assert parse_set(["patience=50", "learning_rate=3e-4", "min_delta=0"]) == {
+        "patience": 50, "learning_rate": 3e-4, "min_delta": 0.0}
+    config = Config().with_fields(parse_set(["min_delta=0"]))
+    assert type(config.min_delta) is float
+
+
+@pytest.mark.parametrize("assignment, message", [
+    ("patiense=50", "unknown field 'patiense'"),
+    ("patience=fifty", "expected int, got 'fifty'"),
+    ("patience=1.5", "expected int, got '1.5'"),
+    ("learning_rate=fast", "expected float"),
+    ("patience", "FIELD=VALUE"),
+])
+def test_set_rejects_what_does_not_fit(assignment, message):
+    with pytest.raises(InputError, match=message):
+        parse_set([assignment])
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"batch_size": 0}, "'batch_size' must be positive"),
+    ({"n_train": -5}, "'n_train' must be positive"),
+    ({"patience": -1}, "'patience' must not be negative"),
+    ({"patience": True}, "'patience' must be int"),
+    ({"batch": 5}, "unknown field"),
+])
+def test_fields_are_checked(fields, message):
+    with pytest.raises(InputError, match=message):
+        Config().with_fields(fields)
