@@ -1,0 +1,14 @@
+"""Dropout: the Large model with Dropout(0.5) after every hidden layer.
+
+    python -m looptrain.run experiments/dropout.py
+
+In training (`training=True`) half the hidden units are zeroed at random on every step and the rest
+scaled by 2; in validation (`training=False`) all units work. Expect much less overfitting than
+Large, and a training cross-entropy *above* the validation one early on: it is measured with dropout.
+"""
+
+from looptrain.models import mlp
+
+
+def build_model():
+    return mlp([512, 512, 512, 512], dropout_rate=0.5)

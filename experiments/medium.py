@@ -1,0 +1,13 @@
+"""Medium: three hidden layers of 64 units (10,241 parameters), about one per training row.
+
+    python -m looptrain.run experiments/medium.py
+
+Expect overfitting: the validation cross-entropy reaches its minimum within the first hundred or so
+epochs and then climbs while the training cross-entropy keeps falling; early stopping ends the run.
+"""
+
+from looptrain.models import mlp
+
+
+def build_model():
+    return mlp([64, 64, 64])

@@ -1,0 +1,87 @@
+"""What a person watching a run sees: a rich progress bar, or tensorflow_docs' dots, and a summary.
+
+Both reporters take the same calls from `train`: `start`, then `epoch` once per epoch with that
+epoch's results, then `finish`; `warn` for something to say once. The summary table comes last,
+over every experiment of the command. Nothing here touches TensorFlow or the run's files.
+"""
+
+import sys
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+def make_reporter(dots: bool):
+    """Dots where asked, or where the output is not a terminal (a log file has no use for a bar)."""
+    return DotsReporter() if dots or not sys.stdout.isatty() else ProgressReporter()
+
+
+class ProgressReporter:
+    def __init__(self):
+        self.console = Console()
+
+    def warn(self, text: str) -> None:
+        self.console.print(f"[yellow]warning:[/yellow] {text}")
+
+    def start(self, name: str, max_epochs: int, description: str) -> None:
+        self.console.print(f"[bold]{name}[/bold]: {description}")
+        self.progress = Progress(
+            TextColumn(f"[bold]{name}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=self.console,
+        )
+        self.task = self.progress.add_task(name, total=max_epochs, status="")
+        self.progress.start()
+
+    def epoch(self, epoch: int, results: dict, best_epoch: int | None) -> None:
+        done = epoch + 1
+        rate = done / results["seconds"]
+        # The left-over time assumes the run goes all the way; early stopping usually ends it sooner.
+        left = (self.progress.tasks[0].total - done) / rate
+        status = (f"train {results['binary_crossentropy']:.4f}  val {results['val_binary_crossentropy']:.4f}  "
+                  f"best epoch {best_epoch}  lr {results['learning_rate']:.2e}  "
+                  f"{rate:.1f} epochs/s  ≤{left / 60:.0f} min left")
+        self.progress.update(self.task, completed=done, status=status)
+
+    def finish(self, text: str) -> None:
+        self.progress.stop()
+        self.console.print(text)
+
+    def summary(self, rows: list[dict]) -> None:
+        self.console.print(summary_table(rows))
+
+
+class DotsReporter:
+    """tensorflow_docs' EpochDots: a dot per epoch, and every 100 epochs all the results."""
+
+    report_every = 100
+
+    def warn(self, text: str) -> None:
+        print(f"warning: {text}", flush=True)
+
+    def start(self, name: str, max_epochs: int, description: str) -> None:
+        print(f"{name}: {description}", flush=True)
+
+    def epoch(self, epoch: int, results: dict, best_epoch: int | None) -> None:
+        if epoch % self.report_every == 0:
+            print()
+            print(f"Epoch: {epoch:d}, " + "".join(f"{name}:{value:0.4f},  " for name, value in sorted(results.items())))
+        print(".", end="", flush=True)
+
+    def finish(self, text: str) -> None:
+        print()
+        print(text, flush=True)
+
+    def summary(self, rows: list[dict]) -> None:
+        Console(width=120).print(summary_table(rows))
+
+
+def summary_table(rows: list[dict]) -> Table:
+    table = Table(title="looptrain summary")
+    for column in ("experiment", "epochs", "best epoch", "best val BCE", "final train BCE", "gap (val − train)",
+                   "seconds"):
+        table.add_column(column, justify="left" if column == "experiment" else "right")
+    for row in rows:
+        table.add_row(row["name"], str(row["epochs"]), str(row["best_epoch"]), f"{row['best_val']:.4f}",
+                      f"{row['final_train']:.4f}", f"{row['gap']:.4f}", f"{row['seconds']:.0f}")
+    return table

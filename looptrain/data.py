@@ -1,0 +1,111 @@
+"""Where the rows come from, and how they become the tutorial's training and validation datasets.
+
+A data file has the layout of UCI's `HIGGS.csv.gz`: gzip-compressed CSV, no header, 29 numbers a row,
+the label (1 signal, 0 background) first, then the 28 features. Three sources give such a file:
+`synthetic` (the project's own generator, the default, no network), `higgs` (the real 2.8 GB file,
+downloaded once) and any local path. Whatever the source, the same loader reads it, as the tutorial
+does. What is not here: the model, the loop, and anything that prints (a short file is reported
+through the `Data.shortfall` message, for the caller to show).
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from looptrain import synthetic
+from looptrain.config import Config
+from looptrain.errors import InputError
+
+N_FEATURES = 28
+
+HIGGS_URL = "http://mlphysics.ics.uci.edu/data/higgs/HIGGS.csv.gz"  # the tutorial's address
+HIGGS_SHA256 = "ea302c18164d4e3d916a1e2e83a9a8d07069fa6ebc7771e4c0540d54e593b698"
+
+
+@dataclass
+class Data:
+    train: tf.data.Dataset  # endless: shuffled anew on every pass, batched
+    validation: tf.data.Dataset  # one pass is the whole validation set, batched
+    n_train: int  # rows actually used for training (fewer than asked if the file is short)
+    n_validation: int
+    steps_per_epoch: int  # full batches in one pass over the training rows
+    shortfall: str | None  # a warning to show once when the file had fewer rows than asked
+
+
+def cache_dir() -> Path:
+    """Where generated and downloaded data live: $LOOPTRAIN_CACHE, else ~/.cache/looptrain."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "looptrain"
+    return Path(os.environ.get("LOOPTRAIN_CACHE", default))
+
+
+def resolve(source: str, config: Config) -> Path:
+    """Turn `--data synthetic | higgs | PATH` into the path of a HIGGS-layout file."""
+    if source == "synthetic":
+        return synthetic.cached(config.n_validation + config.n_train, config.synthetic_seed, cache_dir())
+    if source == "higgs":
+        return download_higgs()
+    path = Path(source)
+    if not path.is_file():
+        raise InputError(f"data file {path} does not exist (use --data synthetic, higgs or a path)")
+    return path
+
+
+def download_higgs(origin: str = HIGGS_URL, sha256: str = HIGGS_SHA256) -> Path:
+    """Fetch the full HIGGS file once (2.8 GB), checking its SHA-256; later calls reuse the copy."""
+    # get_file quietly falls back to /tmp/.keras when the folder it is given does not exist yet.
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    try:
+        return Path(keras.utils.get_file("HIGGS.csv.gz", origin, file_hash=sha256, hash_algorithm="sha256",
+                                         cache_dir=str(cache_dir())))
+    except Exception as error:  # get_file raises a bare Exception for network failures
+        raise InputError(f"could not download HIGGS from {origin} ({error}); "
+                         f"with a local copy, use --data PATH") from None
+
+
+def pack_row(*row):
+    """CsvDataset yields one tensor per column; stack the 28 features and split off the label."""
+    # Labels shaped like the model's output, (rows, 1): Keras's metrics refuse (rows,) against it.
+    label = tf.expand_dims(row[0], axis=1)
+    features = tf.stack(row[1:], axis=1)
+    return features, label
+
+
+def load(path: Path, config: Config) -> Data:
+    """Read the file the tutorial's way: validation rows first, then training rows, both cached."""
+    rows = tf.data.experimental.CsvDataset(str(path), [float()] * (N_FEATURES + 1), compression_type="GZIP")
+    # Parsing row by row is slow; batching first lets `pack_row` work on 10,000 rows at a time.
+    packed = rows.batch(10_000).map(pack_row).unbatch()
+
+    validation = packed.take(config.n_validation).cache()
+    train = packed.skip(config.n_validation).take(config.n_train).cache()
+    # Counting runs through each set once, which also fills the caches: the file is read only here.
+    n_validation, n_train = _count(validation, path), _count(train, path)
+
+    needed = config.n_validation + config.batch_size
+    if n_validation < config.n_validation or n_train < config.batch_size:
+        raise InputError(f"data file {path} has {n_validation + n_train} rows; at least {needed} are needed "
+                         f"({config.n_validation} for validation and one batch of {config.batch_size})")
+    shortfall = None
+    if n_train < config.n_train:
+        shortfall = (f"data file {path} has {n_validation + n_train} rows, fewer than the "
+                     f"{config.n_validation + config.n_train} asked: training on {n_train} rows, not {config.n_train}")
+    return Data(
+        # Shuffling over the whole training set gives every epoch a fresh order of all of it.
+        train=train.shuffle(n_train).repeat().batch(config.batch_size),
+        validation=validation.batch(config.batch_size),
+        n_train=n_train,
+        n_validation=n_validation,
+        steps_per_epoch=n_train // config.batch_size,
+        shortfall=shortfall,
+    )
+
+
+def _count(dataset: tf.data.Dataset, path: Path) -> int:
+    try:
+        return int(dataset.reduce(0, lambda count, _: count + 1))
+    except tf.errors.OpError as error:
+        first_line = error.message.splitlines()[0] if error.message else type(error).__name__
+        raise InputError(f"data file {path} is not a HIGGS-layout .csv.gz: {first_line}") from None

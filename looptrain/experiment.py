@@ -1,0 +1,54 @@
+"""Loading an experiment file: a short Python module that says what differs from the defaults.
+
+An experiment file holds a docstring (what it shows, the command, what to expect), an optional
+`fields` dict of the configuration fields that differ from `Config`'s defaults, and a
+`build_model()` function. It never holds a loop. Its name is its file's stem, title-cased
+("l2.py" is "L2"). Any problem with the file is an `InputError` naming the file.
+"""
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from looptrain.config import Config
+from looptrain.errors import InputError
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str  # for plots and tables: "Combined"
+    path: Path
+    description: str  # the docstring's first line
+    config: Config  # the defaults with the file's `fields` applied
+    build_model: callable  # () -> keras.Model, a fresh one per call
+
+
+def load_experiment(path: str | Path, overrides: dict | None = None) -> Experiment:
+    """Import the file and resolve its configuration: defaults, then its `fields`, then `overrides`
+    (the command line's `--set`, `--seed`, `--max-epochs`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"experiment file {path} does not exist")
+    if path.suffix != ".py":
+        raise InputError(f"experiment file {path} is not a .py file")
+    spec = importlib.util.spec_from_file_location(f"looptrain_experiment_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as error:
+        raise InputError(f"experiment file {path} has a syntax error on line {error.lineno}: {error.msg}") from None
+    except Exception as error:
+        raise InputError(f"experiment file {path} failed to load: {type(error).__name__}: {error}") from None
+    if not callable(getattr(module, "build_model", None)):
+        raise InputError(f"experiment file {path} defines no build_model() function")
+    fields = getattr(module, "fields", {})
+    if not isinstance(fields, dict):
+        raise InputError(f"experiment file {path}: `fields` must be a dict, got {type(fields).__name__}")
+    try:
+        config = Config().with_fields(fields)
+    except InputError as error:
+        raise InputError(f"experiment file {path}: {error}") from None
+    config = config.with_fields(overrides or {})
+    description = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else path.stem
+    return Experiment(name=path.stem.title(), path=path, description=description, config=config,
+                      build_model=module.build_model)

@@ -1,0 +1,102 @@
+"""The command line: `python -m looptrain.run EXPERIMENT.py [EXPERIMENT.py ...] [options]`.
+
+The only place that turns text into configuration and errors into exit codes: bad input is one
+line on stderr and exit code 2. It loads every experiment first, so a typo in the third file stops
+the command before the first one trains; then it trains each in turn and, for several, draws them
+on one comparison plot.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from looptrain.config import parse_set
+from looptrain.errors import InputError
+from looptrain.experiment import load_experiment
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors, as one line and exit code 2 like ours
+        self.exit(2, f"looptrain: error: {message}\n")
+
+
+def parse_args(argv):
+    parser = _Parser(prog="looptrain", description="Train the 'Overfit and underfit' experiments "
+                                                   "with a hand-written loop.")
+    parser.add_argument("experiments", nargs="+", metavar="EXPERIMENT.py", help="experiment files to run in turn")
+    parser.add_argument("--data", default="synthetic",
+                        help="'synthetic' (default, the project's own data), 'higgs' (download the full "
+                             "HIGGS.csv.gz) or the path of a HIGGS-layout .csv.gz")
+    parser.add_argument("--max-epochs", type=int, help="stop after this many epochs at the latest")
+    parser.add_argument("--logdir", default="runs", type=Path, help="outputs go to LOGDIR/<experiment>/")
+    parser.add_argument("--seed", type=int, help="seed for weights, shuffling and dropout")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a configuration field, e.g. --set patience=50")
+    parser.add_argument("--dots", action="store_true", help="print a dot per epoch instead of a progress bar")
+    return parser.parse_args(argv)
+
+
+def import_tensorflow_quietly() -> None:
+    """TensorFlow's C++ runtime prints start-up notices (oneDNN, CUDA) straight to file descriptor 2,
+    past Python and past TF_CPP_MIN_LOG_LEVEL. Hide them, so that an error of ours stands alone on
+    stderr; a failing import still raises, after stderr is back."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the device search, with its "no CUDA" complaint, happens here
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        overrides = parse_set(args.set)
+        if args.max_epochs is not None:
+            overrides["max_epochs"] = args.max_epochs
+        if args.seed is not None:
+            overrides["seed"] = args.seed
+        import_tensorflow_quietly()  # experiment files import Keras
+        experiments = [load_experiment(path, overrides) for path in args.experiments]
+    except InputError as error:
+        print(f"looptrain: error: {error}", file=sys.stderr)
+        return 2
+
+    # Imported only now: the command line's own checks above should not wait for TensorFlow.
+    from looptrain import data
+    from looptrain.console import make_reporter
+    from looptrain.history import read_history, summarize
+    from looptrain.plots import plot_histories
+    from looptrain.train import train
+
+    reporter = make_reporter(args.dots)
+    rows = []
+    try:
+        for experiment in experiments:
+            data_path = data.resolve(args.data, experiment.config)
+            history = train(experiment, data_path, args.logdir / experiment.path.stem, reporter)
+            rows.append(summarize(experiment.name, history.epochs, history.best_epoch))
+    except InputError as error:
+        print(f"looptrain: error: {error}", file=sys.stderr)
+        return 2
+
+    if len(experiments) > 1:
+        histories = {e.name: read_history(args.logdir / e.path.stem / "history.csv") for e in experiments}
+        plot_histories(histories, args.logdir / "comparison.png", log_x=True)
+    reporter.summary(rows)
+    return 0
+
+
+def cli():
+    """The `looptrain` console script, the same as `python -m looptrain.run`."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    cli()

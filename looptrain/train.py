@@ -1,0 +1,75 @@
+"""One experiment from start to finish: data, model, optimizer, the loop, and the run's files.
+
+`train` is what the command line calls for each experiment, and what a test or a notebook can call
+directly. It wires the pieces together and writes the outputs; the math lives in `step`, the
+epochs in `loop`. Outputs, all in `run_dir`: `config.json`, `history.csv`, TensorBoard's `train/`
+and `validation/`, `best.weights.h5` (the best epoch's weights) and `curves.png`.
+"""
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from looptrain import data as data_module
+from looptrain.experiment import Experiment
+from looptrain.history import read_history, write_history
+from looptrain.loop import History, run_epochs
+from looptrain.plots import plot_histories
+from looptrain.step import make_metrics, make_steps
+from looptrain.summaries import Summaries
+
+
+def make_optimizer(learning_rate: float, decay_steps: int) -> keras.optimizers.Adam:
+    """Adam with the tutorial's schedule: lr / (1 + step / decay_steps), evaluated at every step."""
+    schedule = keras.optimizers.schedules.InverseTimeDecay(
+        learning_rate, decay_steps=decay_steps, decay_rate=1, staircase=False)
+    return keras.optimizers.Adam(schedule)
+
+
+def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter) -> History:
+    config = experiment.config
+    # Same seed, same initial weights, same shuffling, same dropout masks, same numbers.
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+
+    data = data_module.load(data_path, config)
+    if data.shortfall:
+        reporter.warn(data.shortfall)
+    model = experiment.build_model()
+    optimizer = make_optimizer(config.learning_rate, decay_steps=data.steps_per_epoch * config.decay_epochs)
+    metrics = make_metrics()
+    steps = make_steps(model, optimizer, metrics)
+
+    # Everything above can fail on bad input; only now is an earlier run of this experiment replaced.
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps({
+        "experiment": experiment.name, "experiment_file": str(experiment.path), "data": str(data_path),
+        "n_train": data.n_train, "n_validation": data.n_validation, "steps_per_epoch": data.steps_per_epoch,
+        "parameters": model.count_params(), "fields": dataclasses.asdict(config),
+    }, indent=2) + "\n")
+
+    summaries = Summaries(run_dir)
+
+    def report(epoch, results, best_epoch):
+        summaries.write(epoch, results)
+        reporter.epoch(epoch, results, best_epoch)
+
+    reporter.start(experiment.name, config.max_epochs,
+                   f"{model.count_params():,} parameters, {data.n_train:,} training rows, {data_path}")
+    try:
+        history = run_epochs(model, optimizer, steps, metrics, data, max_epochs=config.max_epochs,
+                             patience=config.patience, min_delta=config.min_delta, report=report)
+    finally:
+        summaries.close()
+
+    model.save_weights(run_dir / "best.weights.h5")
+    write_history(run_dir / "history.csv", history.epochs)
+    plot_histories({experiment.name: read_history(run_dir / "history.csv")}, run_dir / "curves.png")
+    reporter.finish(f"{experiment.name}: best epoch {history.best_epoch} of {len(history.epochs)}, "
+                    f"outputs in {run_dir}")
+    return history

@@ -1,0 +1,76 @@
+"""The loader reads a HIGGS-layout file the tutorial's way: checked row by row against numpy."""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from conftest import made_up_rows, write_rows
+from looptrain import data
+from looptrain.config import Config
+from looptrain.errors import InputError
+
+
+SMALL = Config(n_validation=30, n_train=100, batch_size=25)
+
+
+def test_validation_rows_are_the_first_rows_in_order(tmp_path):
+    rows = made_up_rows(200)
+    loaded = data.load(write_rows(tmp_path / "rows.csv.gz", rows), SMALL)
+    features, labels = (np.concatenate(parts) for parts in zip(*[(f.numpy(), l.numpy()) for f, l in loaded.validation]))
+    np.testing.assert_allclose(features, rows[:30, 1:], rtol=1e-6)  # features: columns 1..28
+    np.testing.assert_array_equal(labels[:, 0], rows[:30, 0])  # the label: column 0
+    assert features.shape == (30, 28) and labels.shape == (30, 1)
+
+
+def test_training_rows_are_the_next_rows_shuffled_each_pass(tmp_path):
+    rows = made_up_rows(200)
+    loaded = data.load(write_rows(tmp_path / "rows.csv.gz", rows), SMALL)
+    assert (loaded.n_validation, loaded.n_train, loaded.steps_per_epoch, loaded.shortfall) == (30, 100, 4, None)
+    batches = iter(loaded.train)
+    passes = []
+    for _ in range(2):
+        features = np.concatenate([next(batches)[0].numpy() for _ in range(loaded.steps_per_epoch)])
+        passes.append(features)
+        # Each pass holds exactly rows 30..129, each once, in some order.
+        np.testing.assert_allclose(np.sort(features[:, 0]), np.sort(rows[30:130, 1]), rtol=1e-6)
+    assert not np.array_equal(passes[0], passes[1])  # a fresh order on the next pass
+
+
+def test_a_short_file_trains_on_what_it_has_and_says_so(tmp_path):
+    path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(110))
+    loaded = data.load(path, SMALL)
+    assert (loaded.n_validation, loaded.n_train, loaded.steps_per_epoch) == (30, 80, 3)
+    assert "110 rows" in loaded.shortfall and "130 asked" in loaded.shortfall and "80 rows, not 100" in loaded.shortfall
+
+
+def test_too_few_rows_for_validation_and_one_batch_is_refused(tmp_path):
+    path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(54))
+    with pytest.raises(InputError, match="has 54 rows; at least 55 are needed"):
+        data.load(path, SMALL)
+
+
+def test_a_missing_data_path_is_refused(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        data.resolve(str(tmp_path / "nope.csv.gz"), SMALL)
+
+
+def test_the_higgs_download_verifies_its_sha256(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOOPTRAIN_CACHE", str(tmp_path / "cache"))
+    source = write_rows(tmp_path / "source.csv.gz", made_up_rows(10))
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+
+    fetched = data.download_higgs(origin=source.as_uri(), sha256=digest)
+    assert fetched.read_bytes() == source.read_bytes()
+    assert fetched.parent.parent == tmp_path / "cache"
+
+    fetched.unlink()
+    with pytest.raises(InputError, match="--data PATH"):
+        data.download_higgs(origin=source.as_uri(), sha256="0" * 64)
+
+
+def test_the_higgs_download_without_network_names_the_way_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOOPTRAIN_CACHE", str(tmp_path / "cache"))
+    # Port 9 on loopback: nothing listens, so the connection is refused at once, as offline.
+    with pytest.raises(InputError, match=r"could not download HIGGS from http://127\.0\.0\.1:9/.*--data PATH"):
+        data.download_higgs(origin="http://127.0.0.1:9/HIGGS.csv.gz")

@@ -1,0 +1,93 @@
+"""The seven experiment files: the tutorial's models, and each one run shrunk through the real command."""
+
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.util.tensor_util import make_ndarray
+
+from conftest import REPO
+from looptrain import data
+from looptrain.config import Config
+from looptrain.experiment import load_experiment
+from looptrain.history import COLUMNS, read_history
+
+NAMES = ["tiny", "small", "medium", "large", "l2", "dropout", "combined"]
+# The tutorial's parameter counts, from its model.summary() tables.
+PARAMETERS = {"tiny": 481, "small": 753, "medium": 10_241, "large": 803_329,
+              "l2": 803_329, "dropout": 803_329, "combined": 803_329}
+
+
+def layer_summary(model):
+    """(units, L2 factor or None, dropout rate or None) for each Dense layer, in order."""
+    summary = []
+    for layer in model.layers:
+        if layer.__class__.__name__ == "Dense":
+            regularizer = layer.kernel_regularizer
+            summary.append([layer.units, regularizer and pytest.approx(regularizer.l2), None])
+        else:
+            summary[-1][2] = layer.rate
+    return [tuple(row) for row in summary]
+
+
+def test_the_models_are_the_tutorials():
+    models = {name: load_experiment(REPO / "experiments" / f"{name}.py").build_model() for name in NAMES}
+    assert {name: model.count_params() for name, model in models.items()} == PARAMETERS
+    big = [(512, None, None)] * 4 + [(1, None, None)]
+    assert layer_summary(models["large"]) == big
+    assert layer_summary(models["l2"]) == [(512, 0.001, None)] * 4 + [(1, None, None)]
+    assert layer_summary(models["dropout"]) == [(512, None, 0.5)] * 4 + [(1, None, None)]
+    assert layer_summary(models["combined"]) == [(512, 0.0001, 0.5)] * 4 + [(1, None, None)]
+    assert layer_summary(models["tiny"]) == [(16, None, None), (1, None, None)]
+    assert all(layer.activation.__name__ == "elu" for layer in models["medium"].layers[:-1])
+    assert models["medium"].layers[-1].activation.__name__ == "linear"  # a logit, no sigmoid
+
+
+def events(folder):
+    """{tag: [(step, value), ...]} read back with TensorBoard's own event reader."""
+    accumulator = EventAccumulator(str(folder), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    return {tag: [(event.step, float(make_ndarray(event.tensor_proto))) for event in accumulator.Tensors(tag)]
+            for tag in accumulator.Tags()["tensors"]}
+
+
+def test_every_experiment_runs_shrunk_through_the_real_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOOPTRAIN_CACHE", str(tmp_path / "cache"))  # the synthetic file is made afresh
+    command = [sys.executable, "-m", "looptrain.run", *[f"experiments/{name}.py" for name in NAMES],
+               "--max-epochs", "2", "--set", "n_validation=200", "--set", "n_train=300", "--set", "batch_size=100",
+               "--logdir", str(tmp_path / "runs"), "--dots"]
+    finished = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert (tmp_path / "runs" / "comparison.png").stat().st_size > 10_000
+
+    shrunk = Config(n_validation=200, n_train=300, batch_size=100)
+    validation = data.load(data.resolve("synthetic", shrunk), shrunk).validation
+    for name in NAMES:
+        run = tmp_path / "runs" / name
+        history = read_history(run / "history.csv")
+        assert history["epoch"] == [0, 1] and list(history) == COLUMNS
+        config = json.loads((run / "config.json").read_text())
+        assert config["fields"]["n_train"] == 300 and config["parameters"] == PARAMETERS[name]
+        assert (run / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+        # The event files say what the history says, epoch by epoch, under Keras's tag names.
+        train_events, validation_events = events(run / "train"), events(run / "validation")
+        for column in ("loss", "binary_crossentropy", "regularization_loss", "accuracy", "learning_rate"):
+            np.testing.assert_allclose([v for _, v in train_events[f"epoch_{column}"]], history[column], rtol=1e-6)
+        for column in ("binary_crossentropy", "accuracy"):
+            steps, values = zip(*validation_events[f"epoch_{column}"])
+            assert steps == (0, 1)
+            np.testing.assert_allclose(values, history[f"val_{column}"], rtol=1e-6)
+
+        # The saved weights are the best epoch's: evaluated again, they give its validation loss.
+        best_epoch = int(np.argmin(history["val_binary_crossentropy"]))
+        model = load_experiment(REPO / "experiments" / f"{name}.py").build_model()
+        model.load_weights(run / "best.weights.h5")
+        bce = keras.metrics.BinaryCrossentropy(from_logits=True)
+        for features, labels in validation:
+            bce.update_state(labels, model(features, training=False))
+        assert float(bce.result()) == pytest.approx(history["val_binary_crossentropy"][best_epoch], rel=1e-5)
