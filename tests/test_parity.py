@@ -1,0 +1,114 @@
+"""Is this really what `Model.fit` does? The same model, weights and batches through both, compared.
+
+For the models without dropout (dropout masks come from different random streams in the two
+loops), looptrain's train step and Keras's own `fit`, compiled with the tutorial's loss and the same
+Adam + InverseTimeDecay, must end with the same weights and report the same per-epoch numbers.
+"""
+
+from types import SimpleNamespace
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import REPO
+from looptrain import synthetic
+from looptrain.experiment import load_experiment
+from looptrain.loop import run_epochs
+from looptrain.step import make_metrics, make_steps
+from looptrain.train import make_optimizer
+
+BATCH, STEPS_PER_EPOCH, EPOCHS = 100, 4, 3
+# A short decay, so that the learning rate changes visibly from step to step and must match too.
+DECAY_STEPS = 4
+
+
+def batches():
+    """Fixed training batches in a fixed order (no shuffling on either side), and a validation set."""
+    rows = synthetic.generate(200 + BATCH * STEPS_PER_EPOCH, seed=3).astype("float32")
+    validation = (rows[:200, 1:], rows[:200, :1])
+    train = (rows[200:, 1:], rows[200:, :1])
+    as_dataset = lambda arrays: tf.data.Dataset.from_tensor_slices(arrays).batch(BATCH)  # noqa: E731
+    return as_dataset(train).repeat(), as_dataset(validation)
+
+
+def twin_models(name):
+    """Two copies of an experiment's model with the same initial weights."""
+    build_model = load_experiment(REPO / "experiments" / f"{name}.py").build_model
+    keras.utils.set_random_seed(0)
+    ours, keras_model = build_model(), build_model()
+    keras_model.set_weights(ours.get_weights())
+    return ours, keras_model
+
+
+def compile_as_the_tutorial(model):
+    model.compile(optimizer=make_optimizer(1e-3, DECAY_STEPS),
+                  loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                  metrics=[keras.metrics.BinaryCrossentropy(from_logits=True, name="binary_crossentropy"),
+                           keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
+
+
+def assert_same_weights(ours, keras_model):
+    for mine, theirs in zip(ours.get_weights(), keras_model.get_weights()):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["tiny", "l2", "medium"])
+def test_train_steps_end_with_the_weights_fit_ends_with(name):
+    ours, keras_model = twin_models(name)
+    train, validation = batches()
+
+    compile_as_the_tutorial(keras_model)
+    keras_model.fit(train, steps_per_epoch=STEPS_PER_EPOCH, epochs=EPOCHS, shuffle=False, verbose=0)
+
+    steps = make_steps(ours, make_optimizer(1e-3, DECAY_STEPS), make_metrics())
+    for features, labels in train.take(STEPS_PER_EPOCH * EPOCHS):
+        steps.train(features, labels)
+
+    assert_same_weights(ours, keras_model)
+    # The check has teeth: the weights did move, by far more than the tolerance.
+    assert not np.allclose(ours.get_weights()[0], twin_models(name)[0].get_weights()[0], rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["tiny", "l2", "medium"])
+def test_epochs_report_what_fit_reports_and_end_at_the_same_best_weights(name):
+    ours, keras_model = twin_models(name)
+    train, validation = batches()
+
+    compile_as_the_tutorial(keras_model)
+    # Patience beyond the run: Keras 3 still restores the best epoch's weights at the end, as we do.
+    stopping = keras.callbacks.EarlyStopping(monitor="val_binary_crossentropy", mode="min", patience=100,
+                                             restore_best_weights=True)
+    fit = keras_model.fit(train, steps_per_epoch=STEPS_PER_EPOCH, epochs=EPOCHS, validation_data=validation,
+                          callbacks=[stopping], shuffle=False, verbose=0).history
+
+    optimizer, metrics = make_optimizer(1e-3, DECAY_STEPS), make_metrics()
+    data = SimpleNamespace(train=train, validation=validation, steps_per_epoch=STEPS_PER_EPOCH)
+    history = run_epochs(ours, optimizer, make_steps(ours, optimizer, metrics), metrics, data,
+                         max_epochs=EPOCHS, patience=100)
+
+    for column in ("loss", "binary_crossentropy", "accuracy", "val_binary_crossentropy", "val_accuracy"):
+        np.testing.assert_allclose([epoch[column] for epoch in history.epochs], fit[column], rtol=1e-5,
+                                   err_msg=column)
+    assert history.best_epoch == stopping.best_epoch
+    assert_same_weights(ours, keras_model)
+
+
+def test_looptrains_total_loss_for_l2_is_fits_loss_with_the_penalty_shown_apart():
+    ours, keras_model = twin_models("l2")
+    train, _ = batches()
+    compile_as_the_tutorial(keras_model)
+    fit = keras_model.fit(train, steps_per_epoch=STEPS_PER_EPOCH, epochs=1, shuffle=False, verbose=0).history
+
+    metrics = make_metrics()
+    steps = make_steps(ours, make_optimizer(1e-3, DECAY_STEPS), metrics)
+    for features, labels in train.take(STEPS_PER_EPOCH):
+        steps.train(features, labels)
+    total, data_loss, penalty = (float(metrics[name].result())
+                                 for name in ("loss", "binary_crossentropy", "regularization_loss"))
+
+    assert total == pytest.approx(fit["loss"][0], rel=1e-5)  # fit mixes the penalty into its `loss`
+    assert data_loss == pytest.approx(fit["binary_crossentropy"][0], rel=1e-5)
+    assert total == pytest.approx(data_loss + penalty, rel=1e-6)
+    assert penalty > 0.1 * total  # with l2(0.001) on 800,000 weights the penalty is no rounding error
