@@ -46,18 +46,13 @@ class Config:
 
     def with_fields(self, fields: dict) -> "Config":
         """A copy with `fields` replaced, each checked against the defaults' names and types."""
-        unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(self)})
+        unknown = sorted(set(fields) - set(FIELD_TYPES))
         if unknown:
-            raise InputError(f"unknown field(s) {', '.join(unknown)}; known fields: {', '.join(field_names())}")
+            raise InputError(f"unknown field(s) {', '.join(unknown)}; known fields: {', '.join(FIELD_TYPES)}")
         return dataclasses.replace(self, **fields)
 
 
-def field_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(Config)]
-
-
-def _type(name: str) -> type:
-    return {f.name: f.type for f in dataclasses.fields(Config)}[name]
+FIELD_TYPES = {field.name: field.type for field in dataclasses.fields(Config)}
 
 
 def parse_set(assignments: list[str]) -> dict:
@@ -67,9 +62,9 @@ def parse_set(assignments: list[str]) -> dict:
         name, sep, text = assignment.partition("=")
         if not sep or not name:
             raise InputError(f"--set expects FIELD=VALUE, got {assignment!r}")
-        if name not in field_names():
-            raise InputError(f"--set: unknown field {name!r}; known fields: {', '.join(field_names())}")
-        kind = _type(name)
+        if name not in FIELD_TYPES:
+            raise InputError(f"--set: unknown field {name!r}; known fields: {', '.join(FIELD_TYPES)}")
+        kind = FIELD_TYPES[name]
         try:
             fields[name] = int(text.replace("_", "")) if kind is int else float(text)
         except ValueError:

@@ -24,8 +24,8 @@ class ProgressReporter:
     def warn(self, text: str) -> None:
         self.console.print(f"[yellow]warning:[/yellow] {text}")
 
-    def start(self, name: str, max_epochs: int, description: str) -> None:
-        self.console.print(f"[bold]{name}[/bold]: {description}")
+    def start(self, name: str, max_epochs: int, heading: str) -> None:
+        self.console.print(heading, highlight=False)
         self.progress = Progress(
             TextColumn(f"[bold]{name}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=self.console,
@@ -59,8 +59,8 @@ class DotsReporter:
     def warn(self, text: str) -> None:
         print(f"warning: {text}", flush=True)
 
-    def start(self, name: str, max_epochs: int, description: str) -> None:
-        print(f"{name}: {description}", flush=True)
+    def start(self, name: str, max_epochs: int, heading: str) -> None:
+        print(heading, flush=True)
 
     def epoch(self, epoch: int, results: dict, best_epoch: int | None) -> None:
         if epoch % self.report_every == 0:

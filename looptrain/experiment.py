@@ -49,6 +49,7 @@ def load_experiment(path: str | Path, overrides: dict | None = None) -> Experime
     except InputError as error:
         raise InputError(f"experiment file {path}: {error}") from None
     config = config.with_fields(overrides or {})
-    description = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else path.stem
-    return Experiment(name=path.stem.title(), path=path, description=description, config=config,
+    docstring = (module.__doc__ or "").strip().splitlines()
+    name = path.stem.title()
+    return Experiment(name=name, path=path, description=docstring[0] if docstring else name, config=config,
                       build_model=module.build_model)

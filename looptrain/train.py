@@ -59,8 +59,8 @@ def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter) -> H
         summaries.write(epoch, results)
         reporter.epoch(epoch, results, best_epoch)
 
-    reporter.start(experiment.name, config.max_epochs,
-                   f"{model.count_params():,} parameters, {data.n_train:,} training rows, {data_path}")
+    reporter.start(experiment.name, config.max_epochs, f"{experiment.description}\n"
+                   f"  {model.count_params():,} parameters, {data.n_train:,} training rows, data: {data_path}")
     try:
         history = run_epochs(model, optimizer, steps, metrics, data, max_epochs=config.max_epochs,
                              patience=config.patience, min_delta=config.min_delta, report=report)
