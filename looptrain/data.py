@@ -8,6 +8,8 @@ does. What is not here: the model, the loop, and anything that prints (a short f
 through the `Data.shortfall` message, for the caller to show).
 """
 
+import csv
+import gzip
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +77,9 @@ def pack_row(*row):
 
 def load(path: Path, config: Config) -> Data:
     """Read the file the tutorial's way: validation rows first, then training rows, both cached."""
-    rows = tf.data.experimental.CsvDataset(str(path), [float()] * (N_FEATURES + 1), compression_type="GZIP")
+    # The tutorial passes `[float()]*29`, defaults that make every column optional, so an empty field
+    # silently becomes 0.0. Passing the type instead makes every field required.
+    rows = tf.data.experimental.CsvDataset(str(path), [tf.float32] * (N_FEATURES + 1), compression_type="GZIP")
     # Parsing row by row is slow; batching first lets `pack_row` work on 10,000 rows at a time.
     packed = rows.batch(10_000).map(pack_row).unbatch()
 
@@ -104,8 +108,38 @@ def load(path: Path, config: Config) -> Data:
 
 
 def _count(dataset: tf.data.Dataset, path: Path) -> int:
+    """Rows in `dataset`. Reading them all also proves that every row parses and every label is 0 or 1;
+    where one does not, the error names the first bad row of the file."""
+    def count_rows_and_bad_labels(state, row):
+        _, label = row
+        return state[0] + 1, state[1] + tf.cast((label != 0.0) & (label != 1.0), tf.int32)[0]
+
     try:
-        return int(dataset.reduce(0, lambda count, _: count + 1))
-    except tf.errors.OpError as error:
-        first_line = error.message.splitlines()[0] if error.message else type(error).__name__
-        raise InputError(f"data file {path} is not a HIGGS-layout .csv.gz: {first_line}") from None
+        rows, bad_labels = dataset.reduce((0, 0), count_rows_and_bad_labels)
+    except tf.errors.OpError:
+        raise InputError(first_problem(path)) from None
+    if bad_labels:
+        raise InputError(first_problem(path))
+    return int(rows)
+
+
+def first_problem(path: Path) -> str:
+    """Read the file again, plainly, to say which row is wrong and how. TensorFlow's CSV reader says
+    what is wrong but not where; this runs only after it has failed."""
+    try:
+        with gzip.open(path, "rt", newline="") as text:
+            for number, fields in enumerate(csv.reader(text), start=1):
+                if len(fields) != N_FEATURES + 1:
+                    return f"data file {path}, row {number}: {len(fields)} columns, expected {N_FEATURES + 1}"
+                for column, field in enumerate(fields, start=1):
+                    if not field.strip():
+                        return f"data file {path}, row {number}: column {column} is empty"
+                    try:
+                        float(field)
+                    except ValueError:
+                        return f"data file {path}, row {number}: column {column} is not a number: {field!r}"
+                if float(fields[0]) not in (0.0, 1.0):
+                    return f"data file {path}, row {number}: the label (column 1) is {fields[0]}, not 0 or 1"
+    except (OSError, EOFError, UnicodeDecodeError) as error:  # gzip.BadGzipFile is an OSError
+        return f"data file {path} is not a readable gzip-compressed CSV: {error}"
+    return f"data file {path} could not be read as a HIGGS-layout .csv.gz"

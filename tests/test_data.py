@@ -1,6 +1,8 @@
 """The loader reads a HIGGS-layout file the tutorial's way: checked row by row against numpy."""
 
+import gzip
 import hashlib
+import re
 
 import numpy as np
 import pytest
@@ -74,3 +76,40 @@ def test_the_higgs_download_without_network_names_the_way_out(tmp_path, monkeypa
     # Port 9 on loopback: nothing listens, so the connection is refused at once, as offline.
     with pytest.raises(InputError, match=r"could not download HIGGS from http://127\.0\.0\.1:9/.*--data PATH"):
         data.download_higgs(origin="http://127.0.0.1:9/HIGGS.csv.gz")
+
+
+def write_lines(path, lines):
+    with gzip.open(path, "wt") as file:
+        file.write("\n".join(lines) + "\n")
+    return path
+
+
+GOOD = ",".join(["1"] + ["0.5"] * 28)
+
+
+@pytest.mark.parametrize("bad_row, message", [
+    (",".join(["0"] + ["0.5"] * 27), "row 41: 28 columns, expected 29"),
+    (",".join(["0"] + ["0.5"] * 29), "row 41: 30 columns, expected 29"),
+    (",".join(["0"] + ["0.5"] * 26 + ["", "0.5"]), "row 41: column 28 is empty"),
+    (",".join(["0"] + ["0.5"] * 27 + ["abc"]), "row 41: column 29 is not a number: 'abc'"),
+    (",".join(["2"] + ["0.5"] * 28), "row 41: the label (column 1) is 2, not 0 or 1"),
+])
+def test_a_bad_row_is_named(tmp_path, bad_row, message):
+    # Row 41 is a training row (30 validation rows come first): the whole file is checked.
+    path = write_lines(tmp_path / "rows.csv.gz", [GOOD] * 40 + [bad_row] + [GOOD] * 100)
+    with pytest.raises(InputError, match=re.escape(f"data file {path}, {message}")):
+        data.load(path, SMALL)
+
+
+def test_a_file_that_is_not_gzip_is_refused(tmp_path):
+    path = tmp_path / "rows.csv.gz"
+    path.write_text(GOOD + "\n")
+    with pytest.raises(InputError, match="is not a readable gzip-compressed CSV"):
+        data.load(path, SMALL)
+
+
+def test_an_empty_file_is_refused_with_the_numbers(tmp_path):
+    path = tmp_path / "rows.csv.gz"
+    path.write_bytes(b"")
+    with pytest.raises(InputError, match="has 0 rows; at least 55 are needed"):
+        data.load(path, SMALL)
