@@ -28,6 +28,8 @@ class Config:
     min_delta: float = 0.0  # an improvement smaller than this does not count (Keras's default)
     # Reproducibility.
     seed: int = 0  # seeds Python, NumPy and TensorFlow: weights, shuffling and dropout
+    # Outputs.
+    histogram_every: int = 100  # each kernel's histogram goes to TensorBoard every this many epochs; 0: never
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -40,7 +42,7 @@ class Config:
         for name in ("n_validation", "n_train", "batch_size", "decay_epochs", "max_epochs"):
             if getattr(self, name) <= 0:
                 raise InputError(f"field {name!r} must be positive, got {getattr(self, name)}")
-        for name in ("patience", "min_delta", "learning_rate"):
+        for name in ("patience", "min_delta", "learning_rate", "histogram_every"):
             if getattr(self, name) < 0:
                 raise InputError(f"field {name!r} must not be negative, got {getattr(self, name)}")
 

@@ -76,12 +76,37 @@ class DotsReporter:
         Console(width=120).print(summary_table(rows))
 
 
+# The summary's columns: a row's key, the heading, and how the value is written. A column shows only
+# where every row has its key: the training command's rows (`history.summarize`) know nothing of the
+# saved weights, which `looptrain.report` adds.
+SUMMARY_COLUMNS = [
+    ("name", "experiment", "{}"),
+    ("epochs", "epochs", "{}"),
+    ("best_epoch", "best epoch", "{}"),
+    ("best_val", "best val BCE", "{:.4f}"),
+    ("final_val", "final val BCE", "{:.4f}"),
+    ("final_train", "final train BCE", "{:.4f}"),
+    ("gap", "gap (val − train)", "{:.4f}"),
+    ("parameters", "parameters", "{:,}"),
+    ("squared_weights", "Σw² (kernels)", "{:,.1f}"),
+    ("seconds", "seconds", "{:.0f}"),
+]
+
+
+def summary_cells(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
+    """The headings and each row's cells as text: one source for the console table and the Markdown
+    one. The first column (the experiment) is text, the others are numbers, aligned right."""
+    columns = [column for column in SUMMARY_COLUMNS if all(column[0] in row for row in rows)]
+    headings = [heading for _, heading, _ in columns]
+    cells = [[form.format(row[key]) for key, _, form in columns] for row in rows]
+    return headings, cells
+
+
 def summary_table(rows: list[dict]) -> Table:
     table = Table(title="looptrain summary")
-    for column in ("experiment", "epochs", "best epoch", "best val BCE", "final train BCE", "gap (val − train)",
-                   "seconds"):
-        table.add_column(column, justify="left" if column == "experiment" else "right")
-    for row in rows:
-        table.add_row(row["name"], str(row["epochs"]), str(row["best_epoch"]), f"{row['best_val']:.4f}",
-                      f"{row['final_train']:.4f}", f"{row['gap']:.4f}", f"{row['seconds']:.0f}")
+    headings, cells = summary_cells(rows)
+    for index, heading in enumerate(headings):
+        table.add_column(heading, justify="left" if index == 0 else "right")
+    for row in cells:
+        table.add_row(*row)
     return table

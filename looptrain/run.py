@@ -6,23 +6,17 @@ the command before the first one trains; then it trains each in turn and, for se
 on one comparison plot.
 """
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
 from looptrain.config import parse_set
-from looptrain.errors import InputError
+from looptrain.errors import ArgumentParser, InputError
 from looptrain.experiment import load_experiment
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's own errors, as one line and exit code 2 like ours
-        self.exit(2, f"looptrain: error: {message}\n")
-
-
 def parse_args(argv):
-    parser = _Parser(prog="looptrain", description="Train the 'Overfit and underfit' experiments "
+    parser = ArgumentParser(prog="looptrain", description="Train the 'Overfit and underfit' experiments "
                                                    "with a hand-written loop.")
     parser.add_argument("experiments", nargs="+", metavar="EXPERIMENT.py", help="experiment files to run in turn")
     parser.add_argument("--data", default="synthetic",
@@ -72,7 +66,7 @@ def main(argv=None) -> int:
     from looptrain import data
     from looptrain.console import make_reporter
     from looptrain.history import read_history, summarize
-    from looptrain.plots import plot_histories
+    from looptrain.plot import plot_histories
     from looptrain.train import train
 
     reporter = make_reporter(args.dots)

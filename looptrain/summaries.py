@@ -1,13 +1,18 @@
-"""TensorBoard summaries of each epoch's results, under the tag names Keras's own callback uses.
+"""TensorBoard summaries of each epoch's results, under the tag names Keras's own callback uses, and
+histograms of the model's kernels every `histogram_every` epochs.
 
 `train/` gets `epoch_loss`, `epoch_binary_crossentropy`, `epoch_regularization_loss`,
 `epoch_accuracy` and `epoch_learning_rate`; `validation/` gets the `val_` results without the
-prefix, so TensorBoard draws training and validation of the same metric on one chart.
-Per-step summaries and histograms are left out: one point per epoch is what the tutorial plots.
+prefix, so TensorBoard draws training and validation of the same metric on one chart. `train/` also
+gets `kernel/dense`, `kernel/dense_1`, ...: the distribution of each weight matrix, where L2 and
+dropout show what they do to the weights. Per-step summaries are left out: one point per epoch is
+what the tutorial plots.
 """
 
+from collections import Counter
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 TRAIN_NAMES = ["loss", "binary_crossentropy", "regularization_loss", "accuracy", "learning_rate"]
@@ -15,9 +20,11 @@ VALIDATION_NAMES = ["val_binary_crossentropy", "val_accuracy"]
 
 
 class Summaries:
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, model: keras.Model, histogram_every: int):
         self.train = tf.summary.create_file_writer(str(run_dir / "train"))
         self.validation = tf.summary.create_file_writer(str(run_dir / "validation"))
+        self.kernels = kernel_tags(model)
+        self.histogram_every = histogram_every  # 0: never
 
     def write(self, epoch: int, results: dict) -> None:
         # An int64 step: a Python int would make a `tf.function` around this retrace every epoch.
@@ -25,6 +32,11 @@ class Summaries:
         with self.train.as_default(step=step):
             for name in TRAIN_NAMES:
                 tf.summary.scalar(f"epoch_{name}", results[name])
+            # As Keras's `histogram_freq`: epochs 0, M, 2M, ...; a histogram of 800,000 weights is
+            # worth its cost now and then, not every epoch.
+            if self.histogram_every and epoch % self.histogram_every == 0:
+                for tag, kernel in self.kernels.items():
+                    tf.summary.histogram(tag, kernel)
         with self.validation.as_default(step=step):
             for name in VALIDATION_NAMES:
                 tf.summary.scalar(f"epoch_{name.removeprefix('val_')}", results[name])
@@ -33,3 +45,17 @@ class Summaries:
         for writer in (self.train, self.validation):
             writer.flush()  # the writers buffer; without this the last epochs may never reach disk
             writer.close()
+
+
+def kernel_tags(model: keras.Model) -> dict[str, tf.Variable]:
+    """Each layer's kernel under `kernel/<layer>`, the layer named by type and position as in the
+    weights file (`dense`, `dense_1`, ...). Not `layer.name`: that counts every layer the process has
+    built, so Large would be `dense_9` after Tiny, Small and Medium, and runs would not share tags."""
+    tags, seen = {}, Counter()
+    for layer in model.layers:
+        kind = type(layer).__name__.lower()
+        name = f"{kind}_{seen[kind]}" if seen[kind] else kind
+        seen[kind] += 1
+        if hasattr(layer, "kernel"):
+            tags[f"kernel/{name}"] = layer.kernel
+    return tags

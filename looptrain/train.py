@@ -15,10 +15,11 @@ import keras
 import tensorflow as tf
 
 from looptrain import data as data_module
+from looptrain.errors import InputError
 from looptrain.experiment import Experiment
 from looptrain.history import read_history, write_history
 from looptrain.loop import History, run_epochs
-from looptrain.plots import plot_histories
+from looptrain.plot import plot_histories
 from looptrain.step import make_metrics, make_steps
 from looptrain.summaries import Summaries
 
@@ -45,15 +46,19 @@ def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter) -> H
     steps = make_steps(model, optimizer, metrics)
 
     # Everything above can fail on bad input; only now is an earlier run of this experiment replaced.
-    shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir(parents=True)
+    try:
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True)
+    except OSError as error:
+        raise InputError(f"cannot write the run folder {run_dir}: {error.strerror}") from None
     (run_dir / "config.json").write_text(json.dumps({
         "experiment": experiment.name, "experiment_file": str(experiment.path), "data": str(data_path),
         "n_train": data.n_train, "n_validation": data.n_validation, "steps_per_epoch": data.steps_per_epoch,
         "parameters": model.count_params(), "fields": dataclasses.asdict(config),
     }, indent=2) + "\n")
 
-    summaries = Summaries(run_dir)
+    summaries = Summaries(run_dir, model, config.histogram_every)
 
     def report(epoch, results, best_epoch):
         summaries.write(epoch, results)

@@ -1,13 +1,22 @@
-"""The learning-curve plots: tensorflow_docs' smoothing, checked by hand, and pictures on disk."""
+"""The pictures: tensorflow_docs' smoothing and the schedule checked by hand, stable colours, pictures on
+disk from finished runs, and bad input refused in one line."""
 
 import math
+import re
 import subprocess
 import sys
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from looptrain.plots import plot_histories, smooth
+from conftest import REPO
+from looptrain.config import Config
+from looptrain.models import mlp
+from looptrain.plot import colours, main, plot_histories, schedule_curve, smooth
+from test_report import finished_run
+
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def test_smoothing_a_short_series_by_hand():
@@ -41,9 +50,71 @@ def test_the_picture_is_written(tmp_path, log_x):
     path = tmp_path / "curves.png"
     plot_histories({"Tiny": history([0.69, 0.65, 0.63]), "Large": history([0.68, 0.5, 0.3, 0.2])}, path,
                    log_x=log_x)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    assert path.read_bytes()[:8] == PNG and path.stat().st_size > 10_000
+
+
+def test_each_experiment_keeps_its_colour_in_every_picture():
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    sizes = colours(["Tiny", "Small", "Medium", "Large"])
+    regularizers = colours(["Large", "L2", "Dropout", "Combined"])
+    assert sizes["Large"] == regularizers["Large"] == cycle[3]
+    assert regularizers["Combined"] == cycle[6]
+    assert colours(["Mine", "Tiny"]) == {"Mine": cycle[7], "Tiny": cycle[0]}  # others come after the seven
+
+
+def test_the_schedule_is_the_tutorials_inverse_time_decay_by_hand():
+    # 10,000 rows in batches of 500: 20 steps an epoch, so the rate halves at epoch 1000, step 20,000.
+    epochs, rates = schedule_curve(Config(learning_rate=1e-3, decay_epochs=1000, max_epochs=2000))
+    np.testing.assert_allclose(epochs, np.linspace(0, 40_000).round() / 20)
+    np.testing.assert_allclose(rates, 1e-3 / (1 + epochs / 1000), rtol=1e-6)
+    assert (rates[0], rates[-1]) == (pytest.approx(1e-3), pytest.approx(1e-3 / 3))
+
+
+def test_the_schedule_picture_of_an_experiment_is_written(tmp_path, capsys):
+    assert main(["--schedule", str(REPO / "experiments" / "combined.py"), "--out", str(tmp_path / "lr.png")]) == 0
+    assert (tmp_path / "lr.png").read_bytes()[:8] == PNG
+
+
+def test_curves_and_weights_of_finished_runs_without_tensorflow(tmp_path):
+    for name, losses in [("Large", [0.68, 0.62, 0.66, 0.7]), ("L2", [0.69, 0.64, 0.62, 0.61])]:
+        finished_run(tmp_path / "runs" / name.lower(), name, losses, mlp([16, 16]))
+    runs = [str(tmp_path / "runs" / "large"), str(tmp_path / "runs" / "l2")]
+    code = ("import sys; from looptrain.plot import main; "
+            f"print(main({runs!r} + ['--log-x', '--ylim', '0.6', '0.7']), main(['--weights'] + {runs!r}), "
+            "'tensorflow' in sys.modules)")
+    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert finished.stdout.splitlines()[-1] == "0 0 False"
+    for picture in ("comparison.png", "weights.png"):  # beside the runs, by default
+        assert (tmp_path / "runs" / picture).read_bytes()[:8] == PNG
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["missing"], "run folder .*missing does not exist"),
+    (["empty"], "empty has no config.json"),
+    (["large", "--metric", "loss"], "invalid choice: 'loss'"),
+    (["large", "--ylim", "0.7", "0.5"], "LOW < HIGH"),
+    (["large", "--ylim", "0.5", "high"], "invalid float value: 'high'"),
+    (["large", "--smoothing-std", "-1"], "must not be negative"),
+    (["large", "--out", "curves.txt"], "cannot write a .txt file"),
+    (["large", "large"], "more than one run of Large"),
+    (["--weights", "empty"], "empty has no config.json"),
+    (["--schedule", "experiments/combined.py", "large"], "give no run folders"),
+    ([], "at least one RUN_DIR"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
+    finished_run(tmp_path / "large", "Large", [0.68, 0.62], mlp([4]))
+    (tmp_path / "empty").mkdir()
+    argv = [str(tmp_path / arg) if arg in ("missing", "empty", "large") else arg for arg in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exit:  # argparse's own errors
+        code = exit.code
+    error = capsys.readouterr().err
+    assert code == 2
+    assert error.startswith("looptrain: error: ") and error.count("\n") == 1
+    assert re.search(message, error), error
 
 
 def test_plotting_does_not_import_tensorflow():
-    code = "import sys, looptrain.plots, looptrain.history; print('tensorflow' in sys.modules)"
+    code = "import sys, looptrain.plot, looptrain.history; print('tensorflow' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"

@@ -1,7 +1,10 @@
 """One experiment end to end, in process: reproducible from its seed, and replacing an earlier run."""
 
+import pytest
+
 from conftest import REPO, made_up_rows, write_rows
 from looptrain.console import DotsReporter
+from looptrain.errors import InputError
 from looptrain.experiment import load_experiment
 from looptrain.train import train
 
@@ -31,3 +34,11 @@ def test_rerunning_replaces_the_run_folder(tmp_path):
     train(load_experiment(REPO / "experiments" / "tiny.py", SHRUNK), data_path, run_dir, DotsReporter())
     assert not (run_dir / "train" / "events.out.tfevents.stale").exists()
     assert (run_dir / "history.csv").read_text().count("\n") == 1 + 3
+
+
+def test_a_run_folder_that_cannot_be_written_is_refused(tmp_path):
+    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
+    (tmp_path / "runs").write_text("a file where the log folder should be")
+    with pytest.raises(InputError, match=f"cannot write the run folder {tmp_path}/runs/tiny: Not a directory"):
+        train(load_experiment(REPO / "experiments" / "tiny.py", SHRUNK), data_path, tmp_path / "runs" / "tiny",
+              DotsReporter())

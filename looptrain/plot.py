@@ -1,0 +1,228 @@
+"""The tutorial's pictures, drawn from finished runs, and the command line that draws them.
+
+    python -m looptrain.plot RUN_DIR [RUN_DIR ...] [--metric binary_crossentropy] [--smoothing-std 10]
+                                                   [--log-x] [--ylim LOW HIGH] [--out FILE]
+    python -m looptrain.plot --weights RUN_DIR [RUN_DIR ...] [--out FILE]
+    python -m looptrain.plot --schedule EXPERIMENT.py [--out FILE]
+
+Learning curves follow tensorflow_docs' `HistoryPlotter`: training solid and validation dashed,
+"<Name> Train" / "<Name> Val" labels, the same edge-normalized Gaussian smoothing, and the tutorial's
+y range of [0.5, 0.7] for the cross-entropy where the curves fit in it. Each experiment keeps its
+colour in every picture. `--weights` overlays the distributions of the kernels saved in
+`best.weights.h5`; `--schedule` draws an experiment's learning rate against the epoch.
+
+It reads what the runs left on disk and never imports TensorFlow, except for `--schedule`, which asks
+the optimizer training builds for its rates. Not here: the table of numbers (`looptrain.report`).
+"""
+
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no window, works on a machine without a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.backend_bases import FigureCanvasBase  # noqa: E402
+
+from looptrain.config import Config  # noqa: E402
+from looptrain.errors import ArgumentParser, InputError  # noqa: E402
+from looptrain.history import COLUMNS, common_folder, kernels, read_run, read_weights  # noqa: E402
+
+TUTORIAL_YLIM = (0.5, 0.7)
+# The tutorial's experiments in its order. Each keeps the colour of its place here in every picture,
+# so Large is the same red in the size comparison and in the regularizer comparison.
+EXPERIMENT_ORDER = ["Tiny", "Small", "Medium", "Large", "L2", "Dropout", "Combined"]
+# What has a training and a validation column in history.csv: binary_crossentropy and accuracy.
+METRICS = [name for name in COLUMNS if "val_" + name in COLUMNS]
+
+
+def smooth(values, std: int) -> np.ndarray:
+    """Convolve with a Gaussian bump, dividing by the kernel mass that fell inside the data, so the
+    ends are not pulled towards 0. As in tensorflow_docs, `std` sets the kernel's reach (4·std
+    points each side) while its shape is fixed at exp(-(x/5)²)."""
+    width = std * 4
+    x = np.linspace(-width, width, 2 * width + 1)
+    kernel = np.exp(-((x / 5) ** 2))
+    values = np.asarray(values, dtype=float)
+    # The centred slice of the full convolution: `mode="same"`, also for series shorter than the kernel.
+    centred = slice(width, width + len(values))
+    smoothed_values = np.convolve(values, kernel, mode="full")[centred]
+    smoothed_weights = np.convolve(np.ones_like(values), kernel, mode="full")[centred]
+    return smoothed_values / smoothed_weights
+
+
+def colours(names) -> dict[str, str]:
+    """Matplotlib's colour cycle by `EXPERIMENT_ORDER`; other names take the places after it."""
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    order = EXPERIMENT_ORDER + [name for name in names if name not in EXPERIMENT_ORDER]
+    return {name: cycle[order.index(name) % len(cycle)] for name in names}
+
+
+def plot_histories(histories: dict[str, dict], path: Path, metric: str = "binary_crossentropy",
+                   smoothing_std: int = 10, log_x: bool = False, ylim: tuple[float, float] | None = None) -> None:
+    """Draw `{name: history}` (columns as `history.read_history` gives them) into a picture at `path`."""
+    figure, axes = plt.subplots(figsize=(8, 5))
+    colour = colours(histories)
+    validation_minima = []
+    for name, history in histories.items():
+        train = smooth(history[metric], smoothing_std)
+        validation = smooth(history["val_" + metric], smoothing_std)
+        validation_minima.append(validation.min())
+        axes.plot(history["epoch"], train, color=colour[name], label=f"{name} Train")
+        axes.plot(history["epoch"], validation, "--", color=colour[name], label=f"{name} Val")
+
+    last_epoch = max(history["epoch"][-1] for history in histories.values())
+    if log_x:
+        # The tutorial's size comparison: a log axis shows the first epochs and the long tail alike.
+        axes.set_xscale("log")
+        axes.set_xlim(1, max(last_epoch, 2))
+        axes.set_xlabel("Epochs [Log Scale]")
+    else:
+        axes.set_xlim(0, max(last_epoch, 1))
+        axes.set_xlabel("Epochs")
+    if ylim is not None:
+        axes.set_ylim(*ylim)
+    elif metric == "binary_crossentropy" and all(TUTORIAL_YLIM[0] <= low <= TUTORIAL_YLIM[1]
+                                                 for low in validation_minima):
+        axes.set_ylim(*TUTORIAL_YLIM)
+    axes.set_ylabel(metric.replace("_", " ").title())
+    axes.grid(True)
+    axes.legend()
+    save(figure, path)
+
+
+def plot_weights(kernel_values: dict[str, np.ndarray], path: Path) -> None:
+    """Overlay each run's kernel values (`{name: every kernel weight, flat}`) as a density, with
+    shared bins. The density axis is logarithmic: L2 piles the weights up at zero, and the tails, where
+    the unregularized model keeps its large weights, would otherwise vanish."""
+    figure, axes = plt.subplots(figsize=(8, 5))
+    colour = colours(kernel_values)
+    reach = max(np.abs(values).max() for values in kernel_values.values())
+    bins = np.linspace(-reach, reach, 201)
+    for name, values in kernel_values.items():
+        axes.hist(values, bins=bins, density=True, histtype="step", linewidth=1.5, color=colour[name],
+                  label=f"{name} (std {values.std():.3f})")
+    axes.set_yscale("log")
+    axes.set_xlabel("Kernel Weight")
+    axes.set_ylabel("Density [Log Scale]")
+    axes.set_title("Kernel weights of the best epoch")
+    axes.grid(True)
+    axes.legend()
+    save(figure, path)
+
+
+def schedule_curve(config: Config) -> tuple[np.ndarray, np.ndarray]:
+    """The learning rate at 50 points from epoch 0 to `max_epochs`, the way the loop logs it: the
+    optimizer `train.make_optimizer` builds, its step counter set, its rate read."""
+    from looptrain.train import make_optimizer  # imports TensorFlow: only this picture needs it
+
+    steps_per_epoch = config.n_train // config.batch_size
+    optimizer = make_optimizer(config.learning_rate, decay_steps=steps_per_epoch * config.decay_epochs)
+    steps = np.linspace(0, config.max_epochs * steps_per_epoch).round().astype(int)  # the tutorial's linspace
+    rates = []
+    for step in steps:
+        optimizer.iterations.assign(step)
+        rates.append(float(optimizer.learning_rate))
+    return steps / steps_per_epoch, np.array(rates)
+
+
+def plot_schedule(name: str, epochs: np.ndarray, rates: np.ndarray, path: Path) -> None:
+    """The tutorial's first picture: the rate against the epoch, from zero up."""
+    figure, axes = plt.subplots(figsize=(8, 5))
+    axes.plot(epochs, rates)
+    axes.set_ylim(0, max(axes.get_ylim()))
+    axes.set_xlabel("Epoch")
+    axes.set_ylabel("Learning Rate")
+    axes.set_title(f"{name}: InverseTimeDecay")
+    axes.grid(True)
+    save(figure, path)
+
+
+def save(figure, path: Path) -> None:
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def parse_args(argv):
+    parser = ArgumentParser(prog="python -m looptrain.plot",
+                     description="Draw finished runs' learning curves (the default), their kernel weights "
+                                 "(--weights), or an experiment's learning-rate schedule (--schedule).")
+    parser.add_argument("runs", nargs="*", type=Path, metavar="RUN_DIR",
+                        help="run folders (LOGDIR/<experiment>/) holding history.csv and config.json")
+    parser.add_argument("--weights", action="store_true",
+                        help="overlay the runs' kernel weights from best.weights.h5 instead of their curves")
+    parser.add_argument("--schedule", type=Path, metavar="EXPERIMENT.py",
+                        help="draw this experiment's learning rate against the epoch (no run folders)")
+    parser.add_argument("--metric", default="binary_crossentropy", choices=METRICS,
+                        help="the curves' metric (default binary_crossentropy)")
+    parser.add_argument("--smoothing-std", type=int, default=10, metavar="N",
+                        help="the curves' smoothing, as tensorflow_docs' smoothing_std; 0 draws them raw (default 10)")
+    parser.add_argument("--log-x", action="store_true",
+                        help="a log-scaled epoch axis, as the tutorial's size comparison")
+    parser.add_argument("--ylim", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                        help="the curves' y range (default: the tutorial's 0.5 to 0.7 where the curves fit)")
+    parser.add_argument("--out", type=Path, metavar="FILE",
+                        help="where the picture goes; .png, .svg, .pdf (default: comparison.png or weights.png "
+                             "in the folder that holds the runs, schedule.png here)")
+    args = parser.parse_args(argv)
+    if args.schedule and (args.runs or args.weights):
+        parser.error("--schedule draws one experiment file; give no run folders and no --weights")
+    if not args.schedule and not args.runs:
+        parser.error("give at least one RUN_DIR, or --schedule EXPERIMENT.py")
+    if args.smoothing_std < 0:
+        parser.error(f"--smoothing-std must not be negative, got {args.smoothing_std}")
+    if args.ylim and not args.ylim[0] < args.ylim[1]:
+        parser.error(f"--ylim LOW HIGH needs LOW < HIGH, got {args.ylim[0]:g} {args.ylim[1]:g}")
+    if args.out and args.out.suffix.lstrip(".") not in FigureCanvasBase.get_supported_filetypes():
+        parser.error(f"--out {args.out}: matplotlib cannot write a {args.out.suffix or 'suffix-less'} file")
+    if args.out and not args.out.parent.is_dir():
+        parser.error(f"--out {args.out}: folder {args.out.parent} does not exist")
+    return args
+
+
+def draw(args) -> Path:
+    """Read what the chosen picture needs, draw it, and return where it went."""
+    if args.schedule:
+        from looptrain.experiment import load_experiment
+        from looptrain.run import import_tensorflow_quietly
+
+        import_tensorflow_quietly()  # an experiment file imports Keras
+        experiment = load_experiment(args.schedule)
+        out = args.out or Path("schedule.png")
+        plot_schedule(experiment.name, *schedule_curve(experiment.config), out)
+        return out
+
+    runs = [read_run(folder) for folder in args.runs]
+    names = [run.name for run in runs]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # a picture tells runs apart by name and colour; two of one name would be one
+        raise InputError(f"more than one run of {', '.join(twice)}: draw them in separate pictures")
+    if args.weights:
+        values = {}
+        for run in runs:
+            run_kernels = kernels(read_weights(run.folder / "best.weights.h5"))
+            values[run.name] = np.concatenate([kernel.ravel() for kernel in run_kernels.values()])
+        out = args.out or common_folder(args.runs) / "weights.png"
+        plot_weights(values, out)
+    else:
+        out = args.out or common_folder(args.runs) / "comparison.png"
+        plot_histories({run.name: run.history for run in runs}, out, metric=args.metric,
+                       smoothing_std=args.smoothing_std, log_x=args.log_x, ylim=args.ylim)
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        out = draw(args)
+    except InputError as error:
+        print(f"looptrain: error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
