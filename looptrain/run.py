@@ -4,6 +4,11 @@ The only place that turns text into configuration and errors into exit codes: ba
 line on stderr and exit code 2. It loads every experiment first, so a typo in the third file stops
 the command before the first one trains; then it trains each in turn and, for several, draws them
 on one comparison plot.
+
+`--eager` (or `LOOPTRAIN_EAGER=1`) is for stepping through the loop in a debugger: the steps and the
+data pipeline run as plain Python, so a breakpoint in the train step stops on every batch with real
+numbers. It changes the speed and nothing else: the same seed gives the same history (to float32
+round-off), the same files and the same exit code.
 """
 
 import os
@@ -28,7 +33,35 @@ def parse_args(argv):
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a configuration field, e.g. --set patience=50")
     parser.add_argument("--dots", action="store_true", help="print a dot per epoch instead of a progress bar")
+    parser.add_argument("--eager", action="store_true",
+                        help="run the steps as plain Python, for a debugger (slower; LOOPTRAIN_EAGER=1 does the same)")
     return parser.parse_args(argv)
+
+
+# What LOOPTRAIN_EAGER may say, in any case; anything else is refused rather than guessed at.
+EAGER_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+               "0": False, "false": False, "no": False, "off": False, "": False}
+
+
+def eager_requested(flag: bool, environ) -> bool:
+    """`--eager`, or LOOPTRAIN_EAGER=1 from the environment: an IDE's launch configuration sets an
+    environment variable more easily than it edits arguments. Either one turns eager mode on."""
+    text = environ.get("LOOPTRAIN_EAGER", "")
+    word = text.strip().lower()
+    if word not in EAGER_WORDS:
+        raise InputError(f"LOOPTRAIN_EAGER must be 1 or 0 (or true/false, yes/no, on/off, empty), got {text!r}")
+    return flag or EAGER_WORDS[word]
+
+
+def run_eagerly() -> None:
+    """Turn every `tf.function` back into plain Python, and tf.data's functions too (its debug mode,
+    which also makes the pipeline sequential). Both are process-wide and must come before any dataset
+    is built. This is the one switch: anything that runs many steps in one graph must ask
+    `tf.config.functions_run_eagerly()` and fall back to one step at a time."""
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    tf.data.experimental.enable_debug_mode()
 
 
 def import_tensorflow_quietly() -> None:
@@ -56,6 +89,7 @@ def main(argv=None) -> int:
             overrides["max_epochs"] = args.max_epochs
         if args.seed is not None:
             overrides["seed"] = args.seed
+        eager = eager_requested(args.eager, os.environ)
         import_tensorflow_quietly()  # experiment files import Keras
         experiments = [load_experiment(path, overrides) for path in args.experiments]
     except InputError as error:
@@ -70,6 +104,9 @@ def main(argv=None) -> int:
     from looptrain.train import train
 
     reporter = make_reporter(args.dots)
+    if eager:
+        run_eagerly()
+        reporter.warn("eager mode: the steps run as plain Python, for a debugger, several times slower")
     rows = []
     try:
         for experiment in experiments:
