@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,3 +33,16 @@ def write_rows(path, rows):
     with gzip.open(path, "wt") as file:
         np.savetxt(file, rows, delimiter=",", fmt="%.8g")
     return path
+
+
+def assert_one_line_error(main, argv, capsys, message):
+    """Call a command's `main(argv)`: it must end with exit code 2 and one `looptrain: error:` line
+    on stderr matching `message`, whether the error came from argparse (SystemExit) or from us."""
+    try:
+        code = main(argv)
+    except SystemExit as exit:  # argparse's own errors
+        code = exit.code
+    error = capsys.readouterr().err
+    assert code == 2
+    assert error.startswith("looptrain: error: ") and error.count("\n") == 1
+    assert re.search(message, error), error

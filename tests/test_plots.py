@@ -2,7 +2,6 @@
 disk from finished runs, and bad input refused in one line."""
 
 import math
-import re
 import subprocess
 import sys
 
@@ -10,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, assert_one_line_error
 from looptrain.config import Config
 from looptrain.models import mlp
 from looptrain.plot import colours, main, plot_histories, schedule_curve, smooth
@@ -105,14 +104,7 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
     finished_run(tmp_path / "large", "Large", [0.68, 0.62], mlp([4]))
     (tmp_path / "empty").mkdir()
     argv = [str(tmp_path / arg) if arg in ("missing", "empty", "large") else arg for arg in argv]
-    try:
-        code = main(argv)
-    except SystemExit as exit:  # argparse's own errors
-        code = exit.code
-    error = capsys.readouterr().err
-    assert code == 2
-    assert error.startswith("looptrain: error: ") and error.count("\n") == 1
-    assert re.search(message, error), error
+    assert_one_line_error(main, argv, capsys, message)
 
 
 def test_plotting_does_not_import_tensorflow():

@@ -1,7 +1,6 @@
 """The comparison table: finished runs read back from disk, their numbers worked out again with numpy."""
 
 import json
-import re
 import subprocess
 import sys
 
@@ -9,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import assert_one_line_error
 from looptrain.history import kernels, read_weights, replay_best_epoch, write_history
 from looptrain.models import mlp
 from looptrain.report import main
@@ -120,11 +120,4 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, make, argv, mes
     finished_run(runs / "tiny", "Tiny", [0.69, 0.66], mlp([4]))
     make(runs)
     argv = [str(runs / arg) if not arg.startswith("--") else arg for arg in argv]
-    try:
-        code = main(argv)
-    except SystemExit as exit:  # argparse's own errors
-        code = exit.code
-    error = capsys.readouterr().err
-    assert code == 2
-    assert error.startswith("looptrain: error: ") and error.count("\n") == 1
-    assert re.search(message, error), error
+    assert_one_line_error(main, argv, capsys, message)
