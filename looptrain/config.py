@@ -30,6 +30,7 @@ class Config:
     seed: int = 0  # seeds Python, NumPy and TensorFlow: weights, shuffling and dropout
     # Outputs.
     histogram_every: int = 100  # each kernel's histogram goes to TensorBoard every this many epochs; 0: never
+    checkpoint_every: int = 50  # save a checkpoint to resume from every this many epochs (and at the end); 0: only at the end
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -42,7 +43,7 @@ class Config:
         for name in ("n_validation", "n_train", "batch_size", "decay_epochs", "max_epochs"):
             if getattr(self, name) <= 0:
                 raise InputError(f"field {name!r} must be positive, got {getattr(self, name)}")
-        for name in ("patience", "min_delta", "learning_rate", "histogram_every"):
+        for name in ("patience", "min_delta", "learning_rate", "histogram_every", "checkpoint_every"):
             if getattr(self, name) < 0:
                 raise InputError(f"field {name!r} must not be negative, got {getattr(self, name)}")
 

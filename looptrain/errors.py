@@ -1,6 +1,10 @@
-"""Bad input, and how every command reports it: one line on stderr and exit code 2.
+"""How a command ends when it does not simply finish, and the exit code each way gives.
 
-Anything else that goes wrong is a bug in looptrain, and keeps its traceback.
+Bad input (`InputError`) is one line on stderr and exit code 2. A run stopped by a signal
+(`Interrupted`) has saved what it had and says how to resume; its exit code is the shell's for that
+signal, 130 for SIGINT (Ctrl-C) and 143 for SIGTERM. A loss that stopped being a number
+(`NumericalFault`) is one line naming the epoch and the culprit, and exit code 3. Anything else that
+goes wrong is a bug in looptrain, and keeps its traceback.
 """
 
 import argparse
@@ -8,6 +12,20 @@ import argparse
 
 class InputError(Exception):
     """A problem with what the user gave us: an experiment file, a `--set` value, a data file."""
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM stopped a run after its outputs and a checkpoint were written."""
+
+    def __init__(self, signal_number: int, message: str):
+        super().__init__(message)
+        self.exit_code = 128 + signal_number  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+
+class NumericalFault(Exception):
+    """A loss or a gradient became NaN or infinite; the run kept its best weights and its history so far."""
+
+    exit_code = 3
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -2,14 +2,18 @@
 
 It reads top to bottom like the tutorial's `model.fit(..., callbacks=[EarlyStopping, TensorBoard])`
 spelled out: note the learning rate → train for one epoch → validate → collect the epoch's results
-→ hand them to `report` → keep the best weights → stop when patience runs out. It knows nothing of
-files, TensorBoard or consoles: whatever `report` does with each epoch is the caller's business.
+→ check they are numbers → hand them to `report` → keep the best weights → checkpoint now and then
+→ stop when patience runs out or a signal asks. It knows nothing of files, TensorBoard, consoles or
+signals: whatever `report` does with each epoch, how `checkpoints` saves (`looptrain.checkpoint`)
+and who sets `stop_requested` are the caller's business.
 """
 
+import math
 import time
 from dataclasses import dataclass
 
 import keras
+import tensorflow as tf
 
 from looptrain.early_stopping import EarlyStopping
 from looptrain.step import Steps
@@ -19,17 +23,31 @@ from looptrain.step import Steps
 class History:
     epochs: list[dict]  # one dict of scalars per epoch, in order; epoch numbers start at 0
     best_epoch: int | None  # the epoch whose weights the model holds at the end
+    interrupted: bool = False  # `stop_requested` ended the run before patience or max_epochs did
+    fault: str | None = None  # why a loss stopped being a number; that epoch is not in `epochs`
 
 
 def run_epochs(model: keras.Model, optimizer, steps: Steps, metrics: dict, data, *,
-               max_epochs: int, patience: int, min_delta: float = 0.0, report=None) -> History:
-    """Train until patience runs out or `max_epochs`; the model ends with the best epoch's weights."""
+               max_epochs: int, patience: int, min_delta: float = 0.0, report=None,
+               checkpoints=None, resume: bool = False, stop_requested=lambda: False) -> History:
+    """Train until patience runs out, `max_epochs`, a non-finite loss or `stop_requested()`; the model
+    ends with the best epoch's weights. With `resume`, carry on from `checkpoints`' latest."""
     train_batches = iter(data.train)  # endless: each epoch takes the next `steps_per_epoch` batches
     stopper = EarlyStopping(patience, min_delta)
-    epochs, best_weights = [], None
-    start = time.perf_counter()
+    # Copies of the best epoch's weights, kept as variables: copying them is a device-side assign,
+    # not a trip to the host, and a checkpoint can hold them.
+    best_weights = [tf.Variable(tf.convert_to_tensor(weight), trainable=False) for weight in model.weights]
+    epochs = []
+    if checkpoints is not None:
+        checkpoints.track(train_batches, best_weights)
+        if resume:
+            epochs = checkpoints.restore(stopper)
+    start = time.perf_counter() - (epochs[-1]["seconds"] if epochs else 0.0)  # a resumed clock goes on
+    interrupted = fault = None
+    saved = len(epochs)  # epochs done at the latest checkpoint
 
-    for epoch in range(max_epochs):
+    while len(epochs) < max_epochs and not stopper.should_stop:
+        epoch = len(epochs)
         # The rate the schedule gives this epoch's first step (a host read, once per epoch).
         learning_rate = float(optimizer.learning_rate)
 
@@ -45,16 +63,45 @@ def run_epochs(model: keras.Model, optimizer, steps: Steps, metrics: dict, data,
             metric.reset_state()
         results["learning_rate"] = learning_rate
         results["seconds"] = time.perf_counter() - start
+
+        # Checked once per epoch, on the epoch's means: a NaN in any step makes its epoch's mean NaN.
+        fault = numerical_fault(epoch, results, model)
+        if fault:
+            break
         epochs.append(results)
 
         # Watch the validation *data* loss: the penalty is not what we want to generalize.
         if stopper.update(epoch, results["val_binary_crossentropy"]):
-            best_weights = model.get_weights()  # a copy in memory; written to disk once, at the end
+            for best, weight in zip(best_weights, model.weights):
+                best.assign(weight)
         if report is not None:
             report(epoch, results, stopper.best_epoch)
-        if stopper.should_stop:
+        interrupted = stop_requested()  # a signal waits for the epoch to finish, then ends the run
+        if interrupted:
             break
+        if checkpoints is not None and checkpoints.due(len(epochs)):
+            checkpoints.save(epochs, stopper)
+            saved = len(epochs)
 
-    if best_weights is not None:
-        model.set_weights(best_weights)
-    return History(epochs=epochs, best_epoch=stopper.best_epoch)
+    # The last state goes into a checkpoint too, to resume an interrupted run or extend a finished one;
+    # after a fault the latest checkpoint stays the last good one.
+    if checkpoints is not None and not fault and saved != len(epochs):
+        checkpoints.save(epochs, stopper)
+    if stopper.best_epoch is not None:
+        for weight, best in zip(model.weights, best_weights):
+            weight.assign(best)
+    return History(epochs=epochs, best_epoch=stopper.best_epoch, interrupted=bool(interrupted), fault=fault)
+
+
+def numerical_fault(epoch: int, results: dict, model: keras.Model) -> str | None:
+    """None if the epoch's results are all numbers; else which part went bad. The epoch's means cannot
+    say which step came first, so this names every part that is not finite: the data loss, the
+    regularization loss, and the weights (made non-finite by the gradients' update)."""
+    if all(math.isfinite(value) for value in results.values()):
+        return None
+    parts = [f"{label} is {results[name]}" for name, label in
+             [("binary_crossentropy", "the data loss"), ("regularization_loss", "the regularization loss")]
+             if name in results and not math.isfinite(results[name])]
+    if not all(bool(tf.reduce_all(tf.math.is_finite(weight))) for weight in model.trainable_variables):
+        parts.append("the gradients made the weights non-finite")
+    return f"epoch {epoch}: the loss is no longer a number ({', '.join(parts) or 'the validation loss'})"

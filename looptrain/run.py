@@ -1,9 +1,11 @@
 """The command line: `python -m looptrain.run EXPERIMENT.py [EXPERIMENT.py ...] [options]`.
 
 The only place that turns text into configuration and errors into exit codes: bad input is one
-line on stderr and exit code 2. It loads every experiment first, so a typo in the third file stops
-the command before the first one trains; then it trains each in turn and, for several, draws them
-on one comparison plot.
+line on stderr and exit code 2; a loss that is no longer a number, exit code 3; a run stopped by
+SIGINT or SIGTERM, 130 or 143, after saving a checkpoint and printing the command that resumes it.
+It loads every experiment first, so a typo in the third file stops the command before the first one
+trains; then it trains each in turn and, for several, draws them on one comparison plot. `--resume`
+carries each run on from its latest checkpoint instead of starting it again.
 
 `--eager` (or `LOOPTRAIN_EAGER=1`) is for stepping through the loop in a debugger: the steps and the
 data pipeline run as plain Python, so a breakpoint in the train step stops on every batch with real
@@ -12,11 +14,12 @@ round-off), the same files and the same exit code.
 """
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
 from looptrain.config import parse_set
-from looptrain.errors import ArgumentParser, InputError
+from looptrain.errors import ArgumentParser, InputError, Interrupted, NumericalFault
 from looptrain.experiment import load_experiment
 
 
@@ -33,6 +36,8 @@ def parse_args(argv):
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a configuration field, e.g. --set patience=50")
     parser.add_argument("--dots", action="store_true", help="print a dot per epoch instead of a progress bar")
+    parser.add_argument("--resume", action="store_true",
+                        help="carry on each run from its latest checkpoint instead of starting it again")
     parser.add_argument("--eager", action="store_true",
                         help="run the steps as plain Python, for a debugger (slower; LOOPTRAIN_EAGER=1 does the same)")
     return parser.parse_args(argv)
@@ -111,17 +116,30 @@ def main(argv=None) -> int:
     try:
         for experiment in experiments:
             data_path = data.resolve(args.data, experiment.config)
-            history = train(experiment, data_path, args.logdir / experiment.path.stem, reporter)
+            history = train(experiment, data_path, args.logdir / experiment.path.stem, reporter, args.resume)
             rows.append(summarize(experiment.name, history.epochs, history.best_epoch))
     except InputError as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
         return 2
+    except NumericalFault as error:
+        print(f"looptrain: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except Interrupted as interruption:
+        print(f"looptrain: {interruption}; to resume: {resume_command(argv, experiment.path)}", file=sys.stderr)
+        return interruption.exit_code
 
     if len(experiments) > 1:
         histories = {e.name: read_history(args.logdir / e.path.stem / "history.csv") for e in experiments}
         plot_histories(histories, args.logdir / "comparison.png", log_x=True)
     reporter.summary(rows)
     return 0
+
+
+def resume_command(argv, experiment_path) -> str:
+    """The command that resumes the interrupted experiment: this one's options, that experiment, --resume."""
+    given = sys.argv[1:] if argv is None else argv
+    options = [word for word in given if not word.endswith(".py") and word != "--resume"]
+    return shlex.join(["python", "-m", "looptrain.run", str(experiment_path), *options, "--resume"])
 
 
 def cli():

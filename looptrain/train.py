@@ -3,11 +3,15 @@
 `train` is what the command line calls for each experiment, and what a test or a notebook can call
 directly. It wires the pieces together and writes the outputs; the math lives in `step`, the
 epochs in `loop`. Outputs, all in `run_dir`: `config.json`, `history.csv`, TensorBoard's `train/`
-and `validation/`, `best.weights.h5` (the best epoch's weights) and `curves.png`.
+and `validation/`, `best.weights.h5` (the best epoch's weights), `curves.png` and `checkpoints/`.
+Each file is written whole under another name and renamed into place, so that a run killed while
+writing leaves the previous version, never half of one. A run ended by a signal or by a loss that is
+no longer a number still writes them all, then raises `Interrupted` or `NumericalFault`.
 """
 
 import dataclasses
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -15,9 +19,11 @@ import keras
 import tensorflow as tf
 
 from looptrain import data as data_module
-from looptrain.errors import InputError
+from looptrain.checkpoint import Checkpoints
+from looptrain.errors import InputError, Interrupted, NumericalFault
 from looptrain.experiment import Experiment
 from looptrain.history import read_history, write_history
+from looptrain.interruption import Interruption
 from looptrain.loop import History, run_epochs
 from looptrain.plot import plot_histories
 from looptrain.step import make_metrics, make_steps
@@ -31,7 +37,9 @@ def make_optimizer(learning_rate: float, decay_steps: int) -> keras.optimizers.A
     return keras.optimizers.Adam(schedule)
 
 
-def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter) -> History:
+def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter, resume: bool = False) -> History:
+    """Train one experiment into `run_dir`, replacing an earlier run there; with `resume`, carry on
+    from the run's latest checkpoint instead, appending to its TensorBoard logs."""
     config = experiment.config
     # Same seed, same initial weights, same shuffling, same dropout masks, same numbers.
     keras.utils.set_random_seed(config.seed)
@@ -44,19 +52,22 @@ def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter) -> H
     optimizer = make_optimizer(config.learning_rate, decay_steps=data.steps_per_epoch * config.decay_epochs)
     metrics = make_metrics()
     steps = make_steps(model, optimizer, metrics)
+    checkpoints = Checkpoints(run_dir / "checkpoints", model, optimizer, config.checkpoint_every)
+    if resume:
+        checkpoints.check_resumable()
 
     # Everything above can fail on bad input; only now is an earlier run of this experiment replaced.
     try:
-        if run_dir.exists():
+        if run_dir.exists() and not resume:
             shutil.rmtree(run_dir)
-        run_dir.mkdir(parents=True)
+        run_dir.mkdir(parents=True, exist_ok=resume)
     except OSError as error:
         raise InputError(f"cannot write the run folder {run_dir}: {error.strerror}") from None
-    (run_dir / "config.json").write_text(json.dumps({
+    write_whole(run_dir / "config.json", lambda path: path.write_text(json.dumps({
         "experiment": experiment.name, "experiment_file": str(experiment.path), "data": str(data_path),
         "n_train": data.n_train, "n_validation": data.n_validation, "steps_per_epoch": data.steps_per_epoch,
         "parameters": model.count_params(), "fields": dataclasses.asdict(config),
-    }, indent=2) + "\n")
+    }, indent=2) + "\n"))
 
     summaries = Summaries(run_dir, model, config.histogram_every)
 
@@ -67,14 +78,34 @@ def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter) -> H
     reporter.start(experiment.name, config.max_epochs, f"{experiment.description}\n"
                    f"  {model.count_params():,} parameters, {data.n_train:,} training rows, data: {data_path}")
     try:
-        history = run_epochs(model, optimizer, steps, metrics, data, max_epochs=config.max_epochs,
-                             patience=config.patience, min_delta=config.min_delta, report=report)
+        with Interruption() as interruption:
+            history = run_epochs(model, optimizer, steps, metrics, data, max_epochs=config.max_epochs,
+                                 patience=config.patience, min_delta=config.min_delta, report=report,
+                                 checkpoints=checkpoints, resume=resume, stop_requested=interruption)
     finally:
         summaries.close()
 
-    model.save_weights(run_dir / "best.weights.h5")
+    if history.best_epoch is not None:  # else the model holds no epoch worth keeping (a fault in the first)
+        write_whole(run_dir / "best.weights.h5", model.save_weights)
     write_history(run_dir / "history.csv", history.epochs)
-    plot_histories({experiment.name: read_history(run_dir / "history.csv")}, run_dir / "curves.png")
-    reporter.finish(f"{experiment.name}: best epoch {history.best_epoch} of {len(history.epochs)}, "
-                    f"outputs in {run_dir}")
+    if history.epochs:
+        write_whole(run_dir / "curves.png", lambda path: plot_histories(
+            {experiment.name: read_history(run_dir / "history.csv")}, path))
+    outcome = f"best epoch {history.best_epoch} of {len(history.epochs)}, outputs in {run_dir}"
+    if history.fault:
+        reporter.finish(f"{experiment.name}: stopped, {outcome}")
+        kept = "the history before it and the best weights" if history.epochs else "no epoch worth keeping"
+        raise NumericalFault(f"{experiment.name}, {history.fault}; kept {kept} in {run_dir}")
+    if history.interrupted:
+        reporter.finish(f"{experiment.name}: interrupted, {outcome}, checkpoint in {run_dir / 'checkpoints'}")
+        raise Interrupted(interruption.signal_number, f"{experiment.name} stopped after epoch {len(history.epochs) - 1}")
+    reporter.finish(f"{experiment.name}: {outcome}")
     return history
+
+
+def write_whole(path: Path, write) -> None:
+    """`write(temporary_path)`, then rename it to `path`: a reader sees the old file or the new one.
+    The temporary name keeps the suffix, which Keras and matplotlib go by (`.weights.h5`, `.png`)."""
+    temporary = path.with_name("partial." + path.name)
+    write(temporary)
+    os.replace(temporary, path)
