@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, made_up_rows, write_rows
 
 
 def run(*arguments, cwd):
@@ -29,6 +29,38 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, arguments, message):
     [line] = finished.stderr.splitlines()  # one line, no traceback, no start-up chatter
     assert line.startswith("looptrain: error: ") and message.format(tmp=tmp_path) in line
     assert not (tmp_path / "runs").exists()
+
+
+def test_an_experiment_that_is_not_python_is_refused(tmp_path):
+    (tmp_path / "tiny.txt").write_text("fields = {}\n")
+    (tmp_path / "broken.py").write_text('"""Broken."""\nfields = {"patience": 5\n')
+    for name, message in [("tiny.txt", "experiment file tiny.txt is not a .py file\n"),
+                          ("broken.py", "experiment file broken.py has a syntax error on line 2: ")]:
+        finished = run(name, cwd=tmp_path)
+        assert finished.returncode == 2
+        assert finished.stderr.startswith(f"looptrain: error: {message}") and finished.stderr.count("\n") == 1
+
+
+def test_resuming_a_run_that_has_no_checkpoint_is_refused(tmp_path):
+    (tmp_path / "runs" / "tiny").mkdir(parents=True)  # a folder, but not a run that saved anything
+    finished = run(str(REPO / "experiments" / "tiny.py"), "--resume", "--logdir", "runs", cwd=tmp_path)
+    assert finished.returncode == 2
+    assert finished.stderr == "looptrain: error: nothing to resume: runs/tiny/checkpoints holds no checkpoint\n"
+    assert list((tmp_path / "runs" / "tiny").iterdir()) == []
+
+
+def test_a_nan_in_the_data_stops_the_run_with_exit_code_3(tmp_path):
+    rows = made_up_rows(500)
+    rows[300, 5] = float("nan")  # a training row
+    data_path = write_rows(tmp_path / "nan.csv.gz", rows)
+    finished = run(str(REPO / "experiments" / "tiny.py"), "--data", str(data_path), "--dots", "--logdir", "runs",
+                   "--set", "n_validation=100", "--set", "n_train=400", "--set", "batch_size=100",
+                   "--max-epochs", "3", cwd=tmp_path)
+    assert finished.returncode == 3
+    [line] = finished.stderr.splitlines()
+    assert line.startswith("looptrain: error: Tiny, epoch 0: the loss is no longer a number (the data loss is nan")
+    assert (tmp_path / "runs" / "tiny" / "history.csv").read_text().count("\n") == 1  # the header: no good epoch
+    assert not (tmp_path / "runs" / "tiny" / "best.weights.h5").exists()  # no weights worth keeping
 
 
 def test_an_experiment_without_a_model_is_refused(tmp_path):

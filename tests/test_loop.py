@@ -46,3 +46,26 @@ def test_restores_the_best_epochs_weights_and_stops_after_patience():
     np.testing.assert_array_equal(kernel.numpy(), [[5.0]])  # the weights at the end of epoch 4
     assert reported[-1] == (7, 4)
     assert all(np.isclose(r["learning_rate"], 0.01) for r in history.epochs)
+
+
+def test_a_loss_that_is_no_longer_a_number_stops_the_run_with_the_best_weights_and_the_history_before_it():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
+    kernel = model.layers[0].kernel
+    kernel.assign([[0.0]])
+
+    def train_step(features, labels):  # after epoch e the kernel holds e + 1
+        kernel.assign_add([[1.0]])
+
+    nan = float("nan")
+    metrics = {"val_binary_crossentropy": Scripted([0.70, 0.60, 0.65, nan]),
+               "binary_crossentropy": Scripted([0.5, 0.5, 0.5, nan]),
+               "regularization_loss": Scripted([0.1, 0.1, 0.1, 0.1])}
+    batch = (tf.zeros((1, 1)), tf.zeros((1, 1)))
+    data = SimpleNamespace(train=tf.data.Dataset.from_tensors(batch).repeat(),
+                           validation=tf.data.Dataset.from_tensors(batch), steps_per_epoch=1)
+    history = run_epochs(model, keras.optimizers.Adam(0.01), Steps(train=train_step, evaluate=lambda f, l: None),
+                         metrics, data, max_epochs=100, patience=50)
+
+    assert history.fault == "epoch 3: the loss is no longer a number (the data loss is nan)"
+    assert len(history.epochs) == 3 and history.best_epoch == 1
+    np.testing.assert_array_equal(kernel.numpy(), [[2.0]])  # the weights at the end of epoch 1
