@@ -1,9 +1,9 @@
 """Checkpoints and resuming: an interrupted run, resumed, ends exactly as the run that never stopped."""
 
-import shutil
-
 import numpy as np
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.util.tensor_util import make_ndarray
 
 from conftest import REPO, made_up_rows, write_rows
 from looptrain.console import DotsReporter
@@ -36,6 +36,12 @@ def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path):
     written = read_history(tmp_path / "resumed" / "history.csv")
     assert written["epoch"] == [0, 1, 2, 3, 4, 5]
     assert written["val_binary_crossentropy"] == [epoch["val_binary_crossentropy"] for epoch in straight]
+    # TensorBoard: the resumed run's event file sits beside the first one, and together they hold every epoch.
+    accumulator = EventAccumulator(str(tmp_path / "resumed" / "validation"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    logged = [(event.step, float(make_ndarray(event.tensor_proto)))
+              for event in accumulator.Tensors("epoch_binary_crossentropy")]
+    assert logged == pytest.approx([(epoch, results["val_binary_crossentropy"]) for epoch, results in enumerate(straight)])
 
 
 def test_resuming_without_a_checkpoint_is_refused(tmp_path):
