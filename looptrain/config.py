@@ -30,7 +30,7 @@ class Config:
     seed: int = 0  # seeds Python, NumPy and TensorFlow: weights, shuffling and dropout
     # Outputs.
     histogram_every: int = 100  # each kernel's histogram goes to TensorBoard every this many epochs; 0: never
-    checkpoint_every: int = 50  # save a checkpoint to resume from every this many epochs (and at the end); 0: only at the end
+    checkpoint_every: int = 50  # a checkpoint to resume from every this many epochs, and at the end; 0: only at the end
 
     def __post_init__(self):
         for field in dataclasses.fields(self):

@@ -10,6 +10,7 @@ through the `Data.shortfall` message, for the caller to show).
 
 import csv
 import gzip
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,17 +109,19 @@ def load(path: Path, config: Config) -> Data:
 
 
 def _count(dataset: tf.data.Dataset, path: Path) -> int:
-    """Rows in `dataset`. Reading them all also proves that every row parses and every label is 0 or 1;
-    where one does not, the error names the first bad row of the file."""
-    def count_rows_and_bad_labels(state, row):
-        _, label = row
-        return state[0] + 1, state[1] + tf.cast((label != 0.0) & (label != 1.0), tf.int32)[0]
+    """Rows in `dataset`. Reading them all also proves that every row parses, every feature is a finite
+    number (the parser takes "nan" and "inf") and every label is 0 or 1; where one does not, the error
+    names the first bad row of the file."""
+    def count_rows_and_bad_rows(state, row):
+        features, label = row
+        bad = ((label[0] != 0.0) & (label[0] != 1.0)) | ~tf.reduce_all(tf.math.is_finite(features))
+        return state[0] + 1, state[1] + tf.cast(bad, tf.int32)
 
     try:
-        rows, bad_labels = dataset.reduce((0, 0), count_rows_and_bad_labels)
+        rows, bad_rows = dataset.reduce((0, 0), count_rows_and_bad_rows)
     except tf.errors.OpError:
         raise InputError(first_problem(path)) from None
-    if bad_labels:
+    if bad_rows:
         raise InputError(first_problem(path))
     return int(rows)
 
@@ -135,9 +138,11 @@ def first_problem(path: Path) -> str:
                     if not field.strip():
                         return f"data file {path}, row {number}: column {column} is empty"
                     try:
-                        float(field)
+                        value = float(field)
                     except ValueError:
                         return f"data file {path}, row {number}: column {column} is not a number: {field!r}"
+                    if not math.isfinite(value):
+                        return f"data file {path}, row {number}: column {column} is {field}, not a finite number"
                 if float(fields[0]) not in (0.0, 1.0):
                     return f"data file {path}, row {number}: the label (column 1) is {fields[0]}, not 0 or 1"
     except (OSError, EOFError, UnicodeDecodeError) as error:  # gzip.BadGzipFile is an OSError

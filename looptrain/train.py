@@ -94,11 +94,13 @@ def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter, resu
     outcome = f"best epoch {history.best_epoch} of {len(history.epochs)}, outputs in {run_dir}"
     if history.fault:
         reporter.finish(f"{experiment.name}: stopped, {outcome}")
-        kept = "the history before it and the best weights" if history.epochs else "no epoch worth keeping"
-        raise NumericalFault(f"{experiment.name}, {history.fault}; kept {kept} in {run_dir}")
+        kept = (f"the history before it and the best weights are in {run_dir}" if history.epochs
+                else "no epoch came before it, so there are no weights to keep")
+        raise NumericalFault(f"{experiment.name}, {history.fault}; {kept}")
     if history.interrupted:
         reporter.finish(f"{experiment.name}: interrupted, {outcome}, checkpoint in {run_dir / 'checkpoints'}")
-        raise Interrupted(interruption.signal_number, f"{experiment.name} stopped after epoch {len(history.epochs) - 1}")
+        raise Interrupted(interruption.signal_number,
+                          f"{experiment.name} stopped after epoch {len(history.epochs) - 1}")
     reporter.finish(f"{experiment.name}: {outcome}")
     return history
 

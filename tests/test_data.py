@@ -93,6 +93,8 @@ GOOD = ",".join(["1"] + ["0.5"] * 28)
     (",".join(["0"] + ["0.5"] * 26 + ["", "0.5"]), "row 41: column 28 is empty"),
     (",".join(["0"] + ["0.5"] * 27 + ["abc"]), "row 41: column 29 is not a number: 'abc'"),
     (",".join(["2"] + ["0.5"] * 28), "row 41: the label (column 1) is 2, not 0 or 1"),
+    (",".join(["0"] + ["0.5"] * 5 + ["nan"] + ["0.5"] * 22), "row 41: column 7 is nan, not a finite number"),
+    (",".join(["0"] + ["0.5"] * 27 + ["-inf"]), "row 41: column 29 is -inf, not a finite number"),
 ])
 def test_a_bad_row_is_named(tmp_path, bad_row, message):
     # Row 41 is a training row (30 validation rows come first): the whole file is checked.

@@ -41,7 +41,8 @@ def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path):
     accumulator.Reload()
     logged = [(event.step, float(make_ndarray(event.tensor_proto)))
               for event in accumulator.Tensors("epoch_binary_crossentropy")]
-    assert logged == pytest.approx([(epoch, results["val_binary_crossentropy"]) for epoch, results in enumerate(straight)])
+    expected = [(epoch, results["val_binary_crossentropy"]) for epoch, results in enumerate(straight)]
+    assert logged == pytest.approx(expected)
 
 
 def test_resuming_without_a_checkpoint_is_refused(tmp_path):
