@@ -41,8 +41,9 @@ def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path):
     accumulator.Reload()
     logged = [(event.step, float(make_ndarray(event.tensor_proto)))
               for event in accumulator.Tensors("epoch_binary_crossentropy")]
-    expected = [(epoch, results["val_binary_crossentropy"]) for epoch, results in enumerate(straight)]
-    assert logged == pytest.approx(expected)
+    steps, values = zip(*logged)
+    assert steps == tuple(range(6))  # every epoch once
+    np.testing.assert_allclose(values, [results["val_binary_crossentropy"] for results in straight], rtol=1e-6)
 
 
 def test_resuming_without_a_checkpoint_is_refused(tmp_path):
