@@ -13,6 +13,8 @@ import argparse
 class InputError(Exception):
     """A problem with what the user gave us: an experiment file, a `--set` value, a data file."""
 
+    exit_code = 2
+
 
 class Interrupted(Exception):
     """SIGINT or SIGTERM stopped a run after its outputs and a checkpoint were written."""

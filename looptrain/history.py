@@ -23,14 +23,24 @@ COLUMNS = ["epoch", "loss", "binary_crossentropy", "regularization_loss", "accur
            "val_binary_crossentropy", "val_accuracy", "learning_rate", "seconds"]
 
 
-def write_history(path: Path, epochs: list[dict]) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(COLUMNS)
-        for epoch, results in enumerate(epochs):
-            writer.writerow([epoch] + [repr(results[name]) for name in COLUMNS[1:]])
+def write_whole(path: Path, write) -> None:
+    """`write(temporary_path)`, then rename it to `path`: a reader sees the old file or the new one,
+    never half of one. The temporary name keeps the suffix, which Keras and matplotlib go by
+    (`.weights.h5`, `.png`)."""
+    temporary = path.with_name("partial." + path.name)
+    write(temporary)
     os.replace(temporary, path)
+
+
+def write_history(path: Path, epochs: list[dict]) -> None:
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(COLUMNS)
+            for epoch, results in enumerate(epochs):
+                writer.writerow([epoch] + [repr(results[name]) for name in COLUMNS[1:]])
+
+    write_whole(path, write)
 
 
 def read_history(path: Path) -> dict[str, list[float]]:

@@ -147,8 +147,9 @@ def save(figure, path: Path) -> None:
 
 def parse_args(argv):
     parser = ArgumentParser(prog="python -m looptrain.plot",
-                     description="Draw finished runs' learning curves (the default), their kernel weights "
-                                 "(--weights), or an experiment's learning-rate schedule (--schedule).")
+                            description="Draw finished runs' learning curves (the default), their kernel "
+                                        "weights (--weights), or an experiment's learning-rate schedule "
+                                        "(--schedule).")
     parser.add_argument("runs", nargs="*", type=Path, metavar="RUN_DIR",
                         help="run folders (LOGDIR/<experiment>/) holding history.csv and config.json")
     parser.add_argument("--weights", action="store_true",

@@ -39,7 +39,7 @@ def markdown_table(rows: list[dict]) -> str:
 
 def parse_args(argv):
     parser = ArgumentParser(prog="python -m looptrain.report",
-                     description="Compare finished runs in one table, printed and written as Markdown.")
+                            description="Compare finished runs in one table, printed and written as Markdown.")
     parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
                         help="run folders (LOGDIR/<experiment>/) holding config.json, history.csv and best.weights.h5")
     parser.add_argument("--out", type=Path, metavar="FILE.md",

@@ -118,10 +118,7 @@ def main(argv=None) -> int:
             data_path = data.resolve(args.data, experiment.config)
             history = train(experiment, data_path, args.logdir / experiment.path.stem, reporter, args.resume)
             rows.append(summarize(experiment.name, history.epochs, history.best_epoch))
-    except InputError as error:
-        print(f"looptrain: error: {error}", file=sys.stderr)
-        return 2
-    except NumericalFault as error:
+    except (InputError, NumericalFault) as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
         return error.exit_code
     except Interrupted as interruption:

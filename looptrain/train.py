@@ -11,7 +11,6 @@ no longer a number still writes them all, then raises `Interrupted` or `Numerica
 
 import dataclasses
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from looptrain import data as data_module
 from looptrain.checkpoint import Checkpoints
 from looptrain.errors import InputError, Interrupted, NumericalFault
 from looptrain.experiment import Experiment
-from looptrain.history import read_history, write_history
+from looptrain.history import read_history, write_history, write_whole
 from looptrain.interruption import Interruption
 from looptrain.loop import History, run_epochs
 from looptrain.plot import plot_histories
@@ -103,11 +102,3 @@ def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter, resu
                           f"{experiment.name} stopped after epoch {len(history.epochs) - 1}")
     reporter.finish(f"{experiment.name}: {outcome}")
     return history
-
-
-def write_whole(path: Path, write) -> None:
-    """`write(temporary_path)`, then rename it to `path`: a reader sees the old file or the new one.
-    The temporary name keeps the suffix, which Keras and matplotlib go by (`.weights.h5`, `.png`)."""
-    temporary = path.with_name("partial." + path.name)
-    write(temporary)
-    os.replace(temporary, path)
