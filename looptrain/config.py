@@ -31,6 +31,9 @@ class Config:
     # Outputs.
     histogram_every: int = 100  # each kernel's histogram goes to TensorBoard every this many epochs; 0: never
     checkpoint_every: int = 50  # a checkpoint to resume from every this many epochs, and at the end; 0: only at the end
+    # Speed: "epoch" runs a whole epoch (its train steps and its validation) as one graph over the data
+    # held in memory; "step" calls the train step once per batch from Python, as `fit` does.
+    loop: str = "epoch"
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -46,6 +49,9 @@ class Config:
         for name in ("patience", "min_delta", "learning_rate", "histogram_every", "checkpoint_every"):
             if getattr(self, name) < 0:
                 raise InputError(f"field {name!r} must not be negative, got {getattr(self, name)}")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise InputError(f"field {name!r} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
 
     def with_fields(self, fields: dict) -> "Config":
         """A copy with `fields` replaced, each checked against the defaults' names and types."""
@@ -56,6 +62,7 @@ class Config:
 
 
 FIELD_TYPES = {field.name: field.type for field in dataclasses.fields(Config)}
+CHOICES = {"loop": ("epoch", "step")}  # the text fields, and the words each may be
 
 
 def parse_set(assignments: list[str]) -> dict:
@@ -69,7 +76,7 @@ def parse_set(assignments: list[str]) -> dict:
             raise InputError(f"--set: unknown field {name!r}; known fields: {', '.join(FIELD_TYPES)}")
         kind = FIELD_TYPES[name]
         try:
-            fields[name] = int(text.replace("_", "")) if kind is int else float(text)
+            fields[name] = text if kind is str else int(text.replace("_", "")) if kind is int else float(text)
         except ValueError:
             raise InputError(f"--set {name}: expected {kind.__name__}, got {text!r}") from None
     return fields

@@ -41,3 +41,9 @@ def test_set_rejects_what_does_not_fit(assignment, message):
 def test_fields_are_checked(fields, message):
     with pytest.raises(InputError, match=message):
         Config().with_fields(fields)
+
+
+def test_a_text_field_takes_only_its_words():
+    assert Config().with_fields(parse_set(["loop=step"])).loop == "step"
+    with pytest.raises(InputError, match="'loop' must be one of epoch, step, got 'steps'"):
+        Config().with_fields(parse_set(["loop=steps"]))
