@@ -32,7 +32,7 @@ def run_epochs(model: keras.Model, optimizer, steps: Steps, metrics: dict, data,
                checkpoints=None, resume: bool = False, stop_requested=lambda: False) -> History:
     """Train until patience runs out, `max_epochs`, a non-finite loss or `stop_requested()`; the model
     ends with the best epoch's weights. With `resume`, carry on from `checkpoints`' latest."""
-    train_batches = iter(data.train)  # endless: each epoch takes the next `steps_per_epoch` batches
+    train_batches = iter(data.train_batches())  # endless: each epoch takes the next `steps_per_epoch` batches
     stopper = EarlyStopping(patience, min_delta)
     # Copies of the best epoch's weights, kept as variables: copying them is a device-side assign,
     # not a trip to the host, and a checkpoint can hold them.
@@ -54,7 +54,7 @@ def run_epochs(model: keras.Model, optimizer, steps: Steps, metrics: dict, data,
         for _ in range(data.steps_per_epoch):
             features, labels = next(train_batches)
             steps.train(features, labels)
-        for features, labels in data.validation:
+        for features, labels in data.validation_batches():
             steps.evaluate(features, labels)
 
         # Reading the metrics is the epoch's one host sync; resetting starts the next epoch's means.

@@ -19,7 +19,7 @@ SMALL = Config(n_validation=30, n_train=100, batch_size=25)
 def test_validation_rows_are_the_first_rows_in_order(tmp_path):
     rows = made_up_rows(200)
     loaded = data.load(write_rows(tmp_path / "rows.csv.gz", rows), SMALL)
-    features, labels = (np.concatenate(parts) for parts in zip(*[(f.numpy(), l.numpy()) for f, l in loaded.validation]))
+    features, labels = (np.concatenate(parts) for parts in zip(*[(f.numpy(), l.numpy()) for f, l in loaded.validation_batches()]))
     np.testing.assert_allclose(features, rows[:30, 1:], rtol=1e-6)  # features: columns 1..28
     np.testing.assert_array_equal(labels[:, 0], rows[:30, 0])  # the label: column 0
     assert features.shape == (30, 28) and labels.shape == (30, 1)
@@ -29,7 +29,7 @@ def test_training_rows_are_the_next_rows_shuffled_each_pass(tmp_path):
     rows = made_up_rows(200)
     loaded = data.load(write_rows(tmp_path / "rows.csv.gz", rows), SMALL)
     assert (loaded.n_validation, loaded.n_train, loaded.steps_per_epoch, loaded.shortfall) == (30, 100, 4, None)
-    batches = iter(loaded.train)
+    batches = iter(loaded.train_batches())
     passes = []
     for _ in range(2):
         features = np.concatenate([next(batches)[0].numpy() for _ in range(loaded.steps_per_epoch)])

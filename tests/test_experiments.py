@@ -65,7 +65,7 @@ def test_every_experiment_runs_shrunk_through_the_real_command(tmp_path, monkeyp
     assert (tmp_path / "runs" / "comparison.png").stat().st_size > 10_000
 
     shrunk = Config(n_validation=200, n_train=300, batch_size=100)
-    validation = data.load(data.resolve("synthetic", shrunk), shrunk).validation
+    validation = data.load(data.resolve("synthetic", shrunk), shrunk).validation_batches()
     for name in NAMES:
         run = tmp_path / "runs" / name
         history = read_history(run / "history.csv")

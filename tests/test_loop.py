@@ -33,8 +33,8 @@ def test_restores_the_best_epochs_weights_and_stops_after_patience():
     validation = [0.70, 0.66, 0.64, 0.65, 0.63, 0.64, 0.66, 0.67, 0.70, 0.71]
     metrics = {"val_binary_crossentropy": Scripted(validation), "binary_crossentropy": Scripted([0.5] * 10)}
     batch = (tf.zeros((1, 1)), tf.zeros((1, 1)))
-    data = SimpleNamespace(train=tf.data.Dataset.from_tensors(batch).repeat(),
-                           validation=tf.data.Dataset.from_tensors(batch), steps_per_epoch=1)
+    data = SimpleNamespace(train_batches=lambda: tf.data.Dataset.from_tensors(batch).repeat(),
+                           validation_batches=lambda: tf.data.Dataset.from_tensors(batch), steps_per_epoch=1)
     reported = []
     history = run_epochs(model, keras.optimizers.Adam(0.01), Steps(train=train_step, evaluate=lambda f, l: None),
                          metrics, data, max_epochs=100, patience=3,
@@ -61,8 +61,8 @@ def test_a_loss_that_is_no_longer_a_number_stops_the_run_with_the_best_weights_a
                "binary_crossentropy": Scripted([0.5, 0.5, 0.5, nan]),
                "regularization_loss": Scripted([0.1, 0.1, 0.1, 0.1])}
     batch = (tf.zeros((1, 1)), tf.zeros((1, 1)))
-    data = SimpleNamespace(train=tf.data.Dataset.from_tensors(batch).repeat(),
-                           validation=tf.data.Dataset.from_tensors(batch), steps_per_epoch=1)
+    data = SimpleNamespace(train_batches=lambda: tf.data.Dataset.from_tensors(batch).repeat(),
+                           validation_batches=lambda: tf.data.Dataset.from_tensors(batch), steps_per_epoch=1)
     history = run_epochs(model, keras.optimizers.Adam(0.01), Steps(train=train_step, evaluate=lambda f, l: None),
                          metrics, data, max_epochs=100, patience=50)
 

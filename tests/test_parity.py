@@ -84,7 +84,8 @@ def test_epochs_report_what_fit_reports_and_end_at_the_same_best_weights(name):
                           callbacks=[stopping], shuffle=False, verbose=0).history
 
     optimizer, metrics = make_optimizer(1e-3, DECAY_STEPS), make_metrics()
-    data = SimpleNamespace(train=train, validation=validation, steps_per_epoch=STEPS_PER_EPOCH)
+    data = SimpleNamespace(train_batches=lambda: train, validation_batches=lambda: validation,
+                           steps_per_epoch=STEPS_PER_EPOCH)
     history = run_epochs(ours, optimizer, make_steps(ours, optimizer, metrics), metrics, data,
                          max_epochs=EPOCHS, patience=100)
 
