@@ -5,7 +5,8 @@ a signal stops it; TensorFlow's `CheckpointManager` keeps the latest two. One ch
 - the model's variables, including each dropout layer's random state (a Keras 3 `SeedGenerator`
   variable: in `model.variables`, not in `model.weights`), so that resumed dropout masks are the same;
 - the optimizer's variables: Adam's moments and `iterations`, which the learning-rate schedule reads;
-- the training batches' iterator: where it is in the shuffled pass, shuffle buffer included;
+- where the shuffling of the training rows is (`looptrain.epoch`): the batches' iterator, shuffle
+  buffer included, or the random generator that draws each epoch's order;
 - the early-stopping state, the best weights so far, and the history so far.
 Resuming from it gives the numbers the run would have given without stopping. What is not here:
 when to save (the loop decides) and the run's other files (`train`).
@@ -22,10 +23,12 @@ from looptrain.errors import InputError
 
 
 class Checkpoints:
-    def __init__(self, folder: Path, model, optimizer, every: int):
+    def __init__(self, folder: Path, model, optimizer, loop: str, shuffling, every: int):
         self.folder = folder
         self.every = every  # 0: only at the end and when interrupted
-        self.model, self.optimizer = model, optimizer
+        self.model, self.optimizer, self.shuffling = model, optimizer, shuffling
+        # The two loops keep their shuffling in different objects: a run resumes only with its own.
+        self.loop = tf.Variable(loop)
         # Built now, before anything is restored: an optimizer without its slots yet silently skips them.
         optimizer.build(model.trainable_variables)
         # What the loop keeps as Python numbers, mirrored in variables so that a checkpoint can hold it.
@@ -34,12 +37,12 @@ class Checkpoints:
         self.epochs_without_improvement = tf.Variable(0, dtype=tf.int64)
         self.history = tf.Variable("[]")  # JSON: a float's repr survives the round trip exactly
 
-    def track(self, train_batches, best_weights: list[tf.Variable]) -> None:
-        """Add the loop's own state: the training batches' iterator and the best weights' copies."""
+    def track(self, best_weights: list[tf.Variable]) -> None:
+        """Add the loop's own state: the best weights' copies."""
         checkpoint = tf.train.Checkpoint(
             # The list, not the model: tf.train.Checkpoint does not find a Keras 3 model's variables itself.
-            model=list(self.model.variables), optimizer=self.optimizer, train_batches=train_batches,
-            best_weights=best_weights, best_value=self.best_value, best_epoch=self.best_epoch,
+            model=list(self.model.variables), optimizer=self.optimizer, shuffling=self.shuffling,
+            loop=self.loop, best_weights=best_weights, best_value=self.best_value, best_epoch=self.best_epoch,
             epochs_without_improvement=self.epochs_without_improvement, history=self.history)
         self.manager = tf.train.CheckpointManager(checkpoint, str(self.folder), max_to_keep=2)
 
@@ -64,6 +67,10 @@ class Checkpoints:
         if saved != expected:
             raise InputError(f"cannot resume from {path}: it holds another model "
                              f"({len(saved)} model variables saved, {len(expected)} in this one, or other shapes)")
+        loop = tf.train.load_variable(path, "loop/.ATTRIBUTES/VARIABLE_VALUE").decode()
+        if loop != self.loop.numpy().decode():
+            raise InputError(f"cannot resume from {path}: it was saved with loop={loop}, this run has "
+                             f"loop={self.loop.numpy().decode()} (eager mode always runs loop=step)")
 
     def restore(self, stopper: EarlyStopping) -> list[dict]:
         """Load the latest checkpoint into the model, the optimizer, the iterator, the best weights

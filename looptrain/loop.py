@@ -1,9 +1,9 @@
 """The loop: epochs of train steps, a validation pass, one dict of results per epoch, early stopping.
 
 It reads top to bottom like the tutorial's `model.fit(..., callbacks=[EarlyStopping, TensorBoard])`
-spelled out: note the learning rate → train for one epoch → validate → collect the epoch's results
-→ check they are numbers → hand them to `report` → keep the best weights → checkpoint now and then
-→ stop when patience runs out or a signal asks. It knows nothing of files, TensorBoard, consoles or
+spelled out: run one epoch (train, then validate; `looptrain.epoch`) → collect its results → check
+they are numbers → hand them to `report` → keep the best weights → checkpoint now and then → stop
+when patience runs out or a signal asks. It knows nothing of files, TensorBoard, consoles or
 signals: whatever `report` does with each epoch, how `checkpoints` saves (`looptrain.checkpoint`)
 and who sets `stop_requested` are the caller's business.
 """
@@ -16,7 +16,6 @@ import keras
 import tensorflow as tf
 
 from looptrain.early_stopping import EarlyStopping
-from looptrain.step import Steps
 
 
 @dataclass
@@ -27,19 +26,18 @@ class History:
     fault: str | None = None  # why a loss stopped being a number; that epoch is not in `epochs`
 
 
-def run_epochs(model: keras.Model, optimizer, steps: Steps, metrics: dict, data, *,
-               max_epochs: int, patience: int, min_delta: float = 0.0, report=None,
-               checkpoints=None, resume: bool = False, stop_requested=lambda: False) -> History:
+def run_epochs(model: keras.Model, run_epoch, *, max_epochs: int, patience: int, min_delta: float = 0.0,
+               report=None, checkpoints=None, resume: bool = False, stop_requested=lambda: False) -> History:
     """Train until patience runs out, `max_epochs`, a non-finite loss or `stop_requested()`; the model
-    ends with the best epoch's weights. With `resume`, carry on from `checkpoints`' latest."""
-    train_batches = iter(data.train_batches())  # endless: each epoch takes the next `steps_per_epoch` batches
+    ends with the best epoch's weights. `run_epoch()` trains and validates one epoch and returns its
+    results (`looptrain.epoch`). With `resume`, carry on from `checkpoints`' latest."""
     stopper = EarlyStopping(patience, min_delta)
     # Copies of the best epoch's weights, kept as variables: copying them is a device-side assign,
     # not a trip to the host, and a checkpoint can hold them.
     best_weights = [tf.Variable(tf.convert_to_tensor(weight), trainable=False) for weight in model.weights]
     epochs = []
     if checkpoints is not None:
-        checkpoints.track(train_batches, best_weights)
+        checkpoints.track(best_weights)
         if resume:
             epochs = checkpoints.restore(stopper)
     start = time.perf_counter() - (epochs[-1]["seconds"] if epochs else 0.0)  # a resumed clock goes on
@@ -48,20 +46,8 @@ def run_epochs(model: keras.Model, optimizer, steps: Steps, metrics: dict, data,
 
     while len(epochs) < max_epochs and not stopper.should_stop:
         epoch = len(epochs)
-        # The rate the schedule gives this epoch's first step (a host read, once per epoch).
-        learning_rate = float(optimizer.learning_rate)
-
-        for _ in range(data.steps_per_epoch):
-            features, labels = next(train_batches)
-            steps.train(features, labels)
-        for features, labels in data.validation_batches():
-            steps.evaluate(features, labels)
-
-        # Reading the metrics is the epoch's one host sync; resetting starts the next epoch's means.
-        results = {name: float(metric.result()) for name, metric in metrics.items()}
-        for metric in metrics.values():
-            metric.reset_state()
-        results["learning_rate"] = learning_rate
+        # Reading the results is the epoch's one wait for the host: the steps before it ran ahead.
+        results = {name: float(value) for name, value in run_epoch().items()}
         results["seconds"] = time.perf_counter() - start
 
         # Checked once per epoch, on the epoch's means: a NaN in any step makes its epoch's mean NaN.

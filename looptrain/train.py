@@ -18,6 +18,7 @@ import keras
 import tensorflow as tf
 
 from looptrain import data as data_module
+from looptrain import epoch
 from looptrain.checkpoint import Checkpoints
 from looptrain.errors import InputError, Interrupted, NumericalFault
 from looptrain.experiment import Experiment
@@ -51,7 +52,14 @@ def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter, resu
     optimizer = make_optimizer(config.learning_rate, decay_steps=data.steps_per_epoch * config.decay_epochs)
     metrics = make_metrics()
     steps = make_steps(model, optimizer, metrics)
-    checkpoints = Checkpoints(run_dir / "checkpoints", model, optimizer, config.checkpoint_every)
+    # Eager mode (for a debugger) turns every graph back into Python, so one epoch in one graph would
+    # be a Python loop over batches anyway: the plain loop is the honest one there.
+    loop = "step" if tf.config.functions_run_eagerly() else config.loop
+    if loop == "epoch":
+        run_epoch, shuffling = epoch.in_one_graph(steps, metrics, data, optimizer, config.seed)
+    else:
+        run_epoch, shuffling = epoch.step_by_step(steps, metrics, data, optimizer)
+    checkpoints = Checkpoints(run_dir / "checkpoints", model, optimizer, loop, shuffling, config.checkpoint_every)
     if resume:
         checkpoints.check_resumable()
 
@@ -78,7 +86,7 @@ def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter, resu
                    f"  {model.count_params():,} parameters, {data.n_train:,} training rows, data: {data_path}")
     try:
         with Interruption() as interruption:
-            history = run_epochs(model, optimizer, steps, metrics, data, max_epochs=config.max_epochs,
+            history = run_epochs(model, run_epoch, max_epochs=config.max_epochs,
                                  patience=config.patience, min_delta=config.min_delta, report=report,
                                  checkpoints=checkpoints, resume=resume, stop_requested=interruption)
     finally:

@@ -46,8 +46,10 @@ def files(folder):
 
 def test_eager_mode_gives_the_graph_runs_history_and_files(tmp_path):
     data = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
+    # loop=step for both: eager mode always calls the step batch by batch, and the whole-epoch graph
+    # draws its orders otherwise (tests/test_parity.py checks that path against fit).
     command = ["-m", "looptrain.run", "experiments/tiny.py", "experiments/l2.py", "--data", str(data),
-               "--max-epochs", "3", *SHRUNK, "--dots"]
+               "--max-epochs", "3", *SHRUNK, "--set", "loop=step", "--dots"]
     # "0" spelled out: a LOOPTRAIN_EAGER=1 left in the caller's shell would make both runs eager.
     graph = python(*command, "--logdir", str(tmp_path / "graph"), environment={"LOOPTRAIN_EAGER": "0"},
                    timeout=300)

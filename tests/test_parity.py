@@ -13,7 +13,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO
-from looptrain import synthetic
+from looptrain import epoch, synthetic
+from looptrain.data import Data
 from looptrain.experiment import load_experiment
 from looptrain.loop import run_epochs
 from looptrain.step import make_metrics, make_steps
@@ -86,8 +87,8 @@ def test_epochs_report_what_fit_reports_and_end_at_the_same_best_weights(name):
     optimizer, metrics = make_optimizer(1e-3, DECAY_STEPS), make_metrics()
     data = SimpleNamespace(train_batches=lambda: train, validation_batches=lambda: validation,
                            steps_per_epoch=STEPS_PER_EPOCH)
-    history = run_epochs(ours, optimizer, make_steps(ours, optimizer, metrics), metrics, data,
-                         max_epochs=EPOCHS, patience=100)
+    run_epoch, _ = epoch.step_by_step(make_steps(ours, optimizer, metrics), metrics, data, optimizer)
+    history = run_epochs(ours, run_epoch, max_epochs=EPOCHS, patience=100)
 
     for column in ("loss", "binary_crossentropy", "accuracy", "val_binary_crossentropy", "val_accuracy"):
         np.testing.assert_allclose([epoch[column] for epoch in history.epochs], fit[column], rtol=1e-5,
@@ -113,3 +114,30 @@ def test_looptrains_total_loss_for_l2_is_fits_loss_with_the_penalty_shown_apart(
     assert data_loss == pytest.approx(fit["binary_crossentropy"][0], rel=1e-5)
     assert total == pytest.approx(data_loss + penalty, rel=1e-6)
     assert penalty > 0.1 * total  # with l2(0.001) on 800,000 weights the penalty is no rounding error
+
+
+@pytest.mark.parametrize("name", ["tiny", "l2"])
+def test_a_whole_epoch_in_one_graph_is_fits_epoch_over_the_same_shuffled_rows(name):
+    """The fast path draws its own order of the rows each epoch; fed the same orders, fit must agree."""
+    ours, keras_model = twin_models(name)
+    rows = synthetic.generate(200 + BATCH * STEPS_PER_EPOCH, seed=3).astype("float32")
+    data = Data(*map(tf.constant, [rows[200:, 1:], rows[200:, :1], rows[:200, 1:], rows[:200, :1]]), batch_size=BATCH)
+    seed = 7
+
+    # The orders the graph will draw: the same function on a generator seeded the same way.
+    shuffling = tf.random.Generator.from_seed(seed)
+    orders = np.concatenate([epoch.epoch_order(shuffling, data.n_train).numpy() for _ in range(EPOCHS)])
+    assert not np.array_equal(orders[:data.n_train], orders[data.n_train:2 * data.n_train])
+    shuffled = tf.data.Dataset.from_tensor_slices((rows[200:, 1:][orders], rows[200:, :1][orders])).batch(BATCH)
+    validation = tf.data.Dataset.from_tensor_slices((rows[:200, 1:], rows[:200, :1])).batch(BATCH)
+    compile_as_the_tutorial(keras_model)
+    fit = keras_model.fit(shuffled, epochs=EPOCHS, steps_per_epoch=STEPS_PER_EPOCH, validation_data=validation,
+                          shuffle=False, verbose=0).history
+
+    optimizer, metrics = make_optimizer(1e-3, DECAY_STEPS), make_metrics()
+    run_epoch, _ = epoch.in_one_graph(make_steps(ours, optimizer, metrics), metrics, data, optimizer, seed)
+    history = run_epochs(ours, run_epoch, max_epochs=EPOCHS, patience=100)
+
+    for column in ("loss", "binary_crossentropy", "accuracy", "val_binary_crossentropy", "val_accuracy"):
+        np.testing.assert_allclose([epoch[column] for epoch in history.epochs], fit[column], rtol=1e-5,
+                                   err_msg=column)

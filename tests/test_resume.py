@@ -17,17 +17,18 @@ from looptrain.train import train
 SHRUNK = {"n_validation": 100, "n_train": 400, "batch_size": 100, "checkpoint_every": 2, "seed": 3}
 
 
-def run(data_path, run_dir, max_epochs, resume=False):
-    experiment = load_experiment(REPO / "experiments" / "dropout.py", {**SHRUNK, "max_epochs": max_epochs})
+def run(data_path, run_dir, max_epochs, resume=False, loop="epoch"):
+    experiment = load_experiment(REPO / "experiments" / "dropout.py", {**SHRUNK, "max_epochs": max_epochs, "loop": loop})
     history = train(experiment, data_path, run_dir, DotsReporter(), resume=resume)
     return [{name: value for name, value in epoch.items() if name != "seconds"} for epoch in history.epochs]
 
 
-def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path):
+@pytest.mark.parametrize("loop", ["epoch", "step"])
+def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path, loop):
     data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
-    straight = run(data_path, tmp_path / "straight", max_epochs=6)
-    first = run(data_path, tmp_path / "resumed", max_epochs=3)
-    resumed = run(data_path, tmp_path / "resumed", max_epochs=6, resume=True)
+    straight = run(data_path, tmp_path / "straight", max_epochs=6, loop=loop)
+    first = run(data_path, tmp_path / "resumed", max_epochs=3, loop=loop)
+    resumed = run(data_path, tmp_path / "resumed", max_epochs=6, resume=True, loop=loop)
 
     assert first == straight[:3]
     assert resumed == straight  # every number of every epoch: weights, Adam, shuffling and dropout carried on
@@ -61,3 +62,10 @@ def test_resuming_from_another_models_checkpoint_is_refused(tmp_path):
     with pytest.raises(InputError, match="cannot resume from .*ckpt-1: it holds another model"):
         run(data_path, tmp_path / "run", max_epochs=2, resume=True)
     assert (tmp_path / "run" / "history.csv").read_text() == history_before  # nothing was touched
+
+
+def test_resuming_with_the_other_loop_is_refused(tmp_path):
+    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
+    run(data_path, tmp_path / "run", max_epochs=1, loop="epoch")
+    with pytest.raises(InputError, match="it was saved with loop=epoch, this run has loop=step"):
+        run(data_path, tmp_path / "run", max_epochs=2, resume=True, loop="step")

@@ -1,0 +1,77 @@
+"""One epoch: a shuffled pass of train steps, then the validation pass, then the epoch's results.
+
+Two ways to run the same epoch, chosen by the `loop` field:
+- `step_by_step`: Python calls the train step once per batch, as `Model.fit` does. Plain and easy
+  to follow in a debugger, but every call crosses from Python into TensorFlow, and for the tutorial's
+  small models that crossing costs more than the arithmetic.
+- `in_one_graph`: the whole epoch is one `tf.function`. The training rows stay in memory as tensors;
+  each epoch draws a fresh random order of all of them (what `shuffle(N_TRAIN)` gives), gathers them
+  once in that order and slices the batches off in a `tf.while_loop`. Python is entered once per
+  epoch, not once per batch, and nothing waits for the host until the results are read.
+Both call the same train and eval steps (`looptrain.step`), and both return the epoch's results as a
+dict of scalars and reset the metrics. What is not here: early stopping, files, the console.
+"""
+
+import math
+
+import tensorflow as tf
+
+
+def read_results(metrics: dict) -> dict:
+    """The epoch's means, and fresh metrics for the next epoch."""
+    results = {name: metric.result() for name, metric in metrics.items()}
+    for metric in metrics.values():
+        metric.reset_state()
+    return results
+
+
+def step_by_step(steps, metrics: dict, data, optimizer):
+    """An epoch as Python's loop over batches. Returns `(run_epoch, state)`: `state` is the training
+    batches' iterator, which a checkpoint holds to resume the same shuffled pass."""
+    train_batches = iter(data.train_batches())  # endless: each epoch takes the next `steps_per_epoch`
+
+    def run_epoch() -> dict:
+        learning_rate = optimizer.learning_rate  # the rate the schedule gives this epoch's first step
+        for _ in range(data.steps_per_epoch):
+            features, labels = next(train_batches)
+            steps.train(features, labels)
+        for features, labels in data.validation_batches():
+            steps.evaluate(features, labels)
+        return {**read_results(metrics), "learning_rate": learning_rate}
+
+    return run_epoch, train_batches
+
+
+def in_one_graph(steps, metrics: dict, data, optimizer, seed: int):
+    """An epoch as one graph. Returns `(run_epoch, state)`: `state` is the random generator that draws
+    each epoch's order, which a checkpoint holds to resume the same sequence of orders."""
+    shuffling = tf.random.Generator.from_seed(seed)
+    batch_size, n_train = data.batch_size, data.n_train
+    validation_batches = math.ceil(data.n_validation / batch_size)
+
+    @tf.function
+    def run_epoch() -> dict:
+        learning_rate = optimizer.learning_rate
+        order = epoch_order(shuffling, n_train)
+        # One gather puts the epoch's rows in that order; the batches are then plain slices. Rows past
+        # the last full batch sit this epoch out (10,000 rows in batches of 500 leave none).
+        used = order[:data.steps_per_epoch * batch_size]
+        features, labels = tf.gather(data.train_features, used), tf.gather(data.train_labels, used)
+        # `tf.range`, not `range`: AutoGraph makes this a `tf.while_loop`, one loop in the graph
+        # however many steps, where a Python `range` would copy the step into the graph each time.
+        for step in tf.range(data.steps_per_epoch):
+            start = step * batch_size
+            steps.train(features[start:start + batch_size], labels[start:start + batch_size])
+        for batch in tf.range(validation_batches):
+            start = batch * batch_size  # the last slice may be short, as `batch` leaves the last batch
+            steps.evaluate(data.validation_features[start:start + batch_size],
+                           data.validation_labels[start:start + batch_size])
+        return {**read_results(metrics), "learning_rate": learning_rate}
+
+    return run_epoch, shuffling
+
+
+def epoch_order(shuffling: tf.random.Generator, n_train: int) -> tf.Tensor:
+    """A fresh random order of all the training rows. The generator's state is a variable: each call
+    draws the next order, and a checkpoint can hold where the sequence is."""
+    return tf.random.experimental.stateless_shuffle(tf.range(n_train), seed=shuffling.make_seeds(1)[:, 0])
