@@ -18,8 +18,8 @@ def make_reporter(dots: bool):
 
 
 class ProgressReporter:
-    def __init__(self):
-        self.console = Console()
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console()
 
     def warn(self, text: str) -> None:
         self.console.print(f"[yellow]warning:[/yellow] {text}")

@@ -1,0 +1,230 @@
+"""looptrain against the tutorial's `Model.fit`: the same experiment, data and epochs, side by side.
+
+    python benchmarks/vs_fit.py                          # Tiny, 300 epochs, 3 repetitions of each
+    python benchmarks/vs_fit.py --experiment experiments/large.py --epochs 20
+    python benchmarks/vs_fit.py --scale                  # looptrain at n_train = 1e4, 1e5, 1e6
+
+Each run is a child process of this one, so that each has its own peak resident memory (the kernel's
+`ru_maxrss`, read with `os.wait4`) and neither inherits the other's caches. The two sides alternate,
+fit first in odd repetitions and looptrain first in even ones, so that a machine that gets slower or
+faster during the benchmark weighs on both alike. The figures are medians over the repetitions.
+
+- fit: the tutorial's `compile_and_fit`: `Model.fit(train_ds, steps_per_epoch, epochs,
+  validation_data)` with the EpochDots-style progress, `EarlyStopping(val_binary_crossentropy,
+  patience)` and `TensorBoard` callbacks, Adam with `InverseTimeDecay`, on the same in-memory rows
+  shuffled over the whole training set.
+- looptrain: `looptrain.train.train`, what the command runs: TensorBoard summaries, the rich progress
+  bar (drawn to /dev/null as if to a terminal), early stopping, checkpoints and history.
+Patience is the number of epochs, so that early stopping watches every epoch and ends neither run.
+Epochs per second are counted from the end of epoch 5 to the last epoch: the first epochs trace the
+graphs, which is a one-off cost reported apart as "start-up". Nothing here is a test; the numbers go
+to the README's Performance section.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WARM_UP_EPOCHS = 5
+
+
+def child_fit(experiment_path: str, epochs: int, n_train: int, data_path: str, logdir: str) -> dict:
+    import keras
+
+    from looptrain import data as data_module
+    from looptrain.experiment import load_experiment
+    from looptrain.train import make_optimizer
+
+    experiment = load_experiment(experiment_path, {"n_train": n_train})
+    config = experiment.config
+    keras.utils.set_random_seed(config.seed)
+    data = data_module.load(Path(data_path), config)
+    model = experiment.build_model()
+    model.compile(optimizer=make_optimizer(config.learning_rate, data.steps_per_epoch * config.decay_epochs),
+                  loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                  metrics=[keras.losses.BinaryCrossentropy(from_logits=True, name="binary_crossentropy"),
+                           "accuracy"])
+    ends = []
+
+    class EpochDots(keras.callbacks.Callback):  # tensorflow_docs' EpochDots, which the tutorial uses
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch % 100 == 0:
+                print(f"\nEpoch: {epoch}, " + ", ".join(f"{k}:{v:0.4f}" for k, v in sorted(logs.items())))
+            print(".", end="", flush=True)
+            ends.append(time.perf_counter())
+
+    start = time.perf_counter()
+    model.fit(data.train_batches(), steps_per_epoch=data.steps_per_epoch, epochs=epochs,
+              validation_data=data.validation_batches(), verbose=0,
+              callbacks=[EpochDots(),
+                         keras.callbacks.EarlyStopping(monitor="val_binary_crossentropy", patience=epochs),
+                         keras.callbacks.TensorBoard(logdir)])
+    return {"ends": [end - start for end in ends], "examples_per_epoch": data.steps_per_epoch * config.batch_size,
+            "kernels": [list(weight.shape) for weight in model.weights if len(weight.shape) == 2],
+            "n_validation": data.n_validation}
+
+
+def child_looptrain(experiment_path: str, epochs: int, n_train: int, data_path: str, logdir: str) -> dict:
+    from rich.console import Console
+
+    from looptrain.console import ProgressReporter
+    from looptrain.experiment import load_experiment
+    from looptrain.train import train
+
+    experiment = load_experiment(experiment_path, {"n_train": n_train, "max_epochs": epochs, "patience": epochs})
+    reporter = ProgressReporter(Console(file=open(os.devnull, "w"), force_terminal=True, width=120))
+    history = train(experiment, Path(data_path), Path(logdir), reporter)
+    config = json.loads((Path(logdir) / "config.json").read_text())
+    return {"ends": [epoch["seconds"] for epoch in history.epochs],
+            "examples_per_epoch": config["steps_per_epoch"] * experiment.config.batch_size,
+            "n_validation": config["n_validation"]}
+
+
+def child_matmul_peak() -> dict:
+    """The machine's dense fp32 matmul rate, the best of several timings of a 2048² chain."""
+    import tensorflow as tf
+
+    size, repeats = 2048, 10
+    a = tf.random.normal((size, size))
+
+    @tf.function
+    def chain(x):
+        for _ in range(repeats):
+            x = tf.linalg.matmul(x, a) * (1.0 / size)  # scaled, so the values stay finite
+        return x
+
+    chain(a).numpy()  # trace and warm up
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        chain(a).numpy()
+        best = min(best, time.perf_counter() - start)
+    return {"gflops": 2 * size ** 3 * repeats / best / 1e9}
+
+
+CHILDREN = {"fit": child_fit, "looptrain": child_looptrain, "peak": child_matmul_peak}
+
+
+def run_child(kind: str, *arguments) -> dict:
+    """Run one measurement in a fresh process; return its results and its peak resident memory."""
+    process = subprocess.Popen([sys.executable, __file__, "--child", kind, *map(str, arguments)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        sys.exit(f"vs_fit: the {kind} run failed (status {status}); run it alone to see why: "
+                 f"python {__file__} --child {kind} {' '.join(map(str, arguments))}")
+    results = json.loads(output.strip().splitlines()[-1])
+    results["peak_mb"] = usage.ru_maxrss / 1024  # Linux gives kilobytes
+    return results
+
+
+def steady_rate(ends: list[float]) -> float:
+    """Epochs per second after the warm-up epochs."""
+    return (len(ends) - WARM_UP_EPOCHS) / (ends[-1] - ends[WARM_UP_EPOCHS - 1])
+
+
+def training_flops(kernels: list[list[int]], examples_per_epoch: int, n_validation: int) -> float:
+    """Multiply-adds of the dense layers, 2 flops each: forward, and twice more for the backward
+    pass (the gradients of the inputs and of the weights) on training rows; forward only on validation."""
+    per_example = sum(2 * rows * columns for rows, columns in kernels)
+    return per_example * (3 * examples_per_epoch + n_validation)
+
+
+def compare(args) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    data_path = prepare_data(args.n_train)
+    name = Path(args.experiment).stem
+    runs = {"fit": [], "looptrain": []}
+    peaks = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for repetition in range(args.repeats):
+            order = ["fit", "looptrain"] if repetition % 2 == 0 else ["looptrain", "fit"]
+            for kind in order:
+                runs[kind].append(run_child(kind, args.experiment, args.epochs, args.n_train, data_path,
+                                            Path(scratch) / f"{kind}-{repetition}"))
+                print(f"  {kind} {repetition + 1}/{args.repeats}: {steady_rate(runs[kind][-1]['ends']):.1f} epochs/s",
+                      file=sys.stderr)
+            peaks.append(run_child("peak")["gflops"])
+
+    table = Table(title=f"{name}: {args.epochs} epochs, n_train {args.n_train:,}, medians of {args.repeats}")
+    for column in ("", "epochs/s", "examples/s", "start-up s", "peak memory MB", "GFLOP/s", "of matmul peak"):
+        table.add_column(column, justify="right")
+    peak = statistics.median(peaks)
+    flops = training_flops(runs["fit"][0]["kernels"], runs["fit"][0]["examples_per_epoch"],
+                           runs["fit"][0]["n_validation"])
+    medians = {}
+    for kind, results in runs.items():
+        rate = statistics.median(steady_rate(r["ends"]) for r in results)
+        startup = statistics.median(r["ends"][WARM_UP_EPOCHS - 1] - (WARM_UP_EPOCHS - 1) / steady_rate(r["ends"])
+                                    for r in results)
+        memory = statistics.median(r["peak_mb"] for r in results)
+        medians[kind] = (rate, memory)
+        table.add_row(kind, f"{rate:.1f}", f"{rate * results[0]['examples_per_epoch']:,.0f}", f"{startup:.1f}",
+                      f"{memory:.0f}", f"{rate * flops / 1e9:.1f}", f"{rate * flops / 1e9 / peak:.0%}")
+    table.add_row("looptrain / fit", f"{medians['looptrain'][0] / medians['fit'][0]:.2f}×",
+                  f"{medians['looptrain'][0] / medians['fit'][0]:.2f}×", "",
+                  f"{medians['looptrain'][1] / medians['fit'][1]:.2f}×", "", "")
+    Console(width=140).print(table)
+    print(f"dense fp32 matmul peak, 2048² (median of {args.repeats}): {peak:.1f} GFLOP/s")
+
+
+def scale(args) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{Path(args.experiment).stem}, looptrain, {args.epochs} epochs per size, "
+                        f"medians of {args.repeats}")
+    for column in ("n_train", "µs per training example", "peak memory MB", "training rows MB"):
+        table.add_column(column, justify="right")
+    with tempfile.TemporaryDirectory() as scratch:
+        for n_train in (10_000, 100_000, 1_000_000):
+            data_path = prepare_data(n_train)
+            results = [run_child("looptrain", args.experiment, args.epochs, n_train, data_path,
+                                 Path(scratch) / f"{n_train}-{repetition}") for repetition in range(args.repeats)]
+            rate = statistics.median(steady_rate(r["ends"]) for r in results)
+            memory = statistics.median(r["peak_mb"] for r in results)
+            examples = results[0]["examples_per_epoch"]
+            table.add_row(f"{n_train:,}", f"{1e6 / (rate * examples):.2f}", f"{memory:.0f}",
+                          f"{n_train * 29 * 4 / 2 ** 20:.1f}")
+    Console(width=140).print(table)
+
+
+def prepare_data(n_train: int) -> str:
+    """The synthetic file the command would use for this many training rows (written once, cached)."""
+    from looptrain import data
+    from looptrain.config import Config
+
+    return str(data.resolve("synthetic", Config(n_train=n_train)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--experiment", default="experiments/tiny.py")
+    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--n-train", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--scale", action="store_true", help="looptrain alone at n_train = 1e4, 1e5, 1e6")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)  # one measurement, in its own process
+    args = parser.parse_args()
+    if args.child:
+        kind, *arguments = args.child
+        arguments = [int(a) if a.isdigit() else a for a in arguments]
+        print("\n" + json.dumps(CHILDREN[kind](*arguments)))  # on a line of its own, after any dots
+    elif args.scale:
+        scale(args)
+    else:
+        compare(args)
+
+
+if __name__ == "__main__":
+    main()
