@@ -10,6 +10,13 @@ a signal stops it; TensorFlow's `CheckpointManager` keeps the latest two. One ch
 - the early-stopping state, the best weights so far, and the history so far.
 Resuming from it gives the numbers the run would have given without stopping. What is not here:
 when to save (the loop decides) and the run's other files (`train`).
+
+Under a `tf.distribute` strategy two things change. The training batches' iterator is then the
+strategy's, which TensorFlow cannot save (its issue 56372): a resumed distributed run carries on with
+the same weights, optimizer and early stopping, but its batches begin a fresh shuffled pass. And in a
+cluster every worker saves, since saving may need all of them, but only the chief's checkpoints are
+kept in the run folder; the others save to a folder of their own (`save_to`), and all resume from the
+chief's.
 """
 
 import json
@@ -23,8 +30,10 @@ from looptrain.errors import InputError
 
 
 class Checkpoints:
-    def __init__(self, folder: Path, model, optimizer, loop: str, shuffling, every: int):
-        self.folder = folder
+    def __init__(self, folder: Path, model, optimizer, loop: str, shuffling, every: int,
+                 save_to: Path | None = None):
+        self.folder = folder  # the run's checkpoints, which a resumed run starts from
+        self.save_to = save_to or folder  # where this process saves them
         self.every = every  # 0: only at the end and when interrupted
         self.model, self.optimizer, self.shuffling = model, optimizer, shuffling
         # The two loops keep their shuffling in different objects: a run resumes only with its own.
@@ -39,12 +48,16 @@ class Checkpoints:
 
     def track(self, best_weights: list[tf.Variable]) -> None:
         """Add the loop's own state: the best weights' copies."""
+        # A strategy's distributed iterator cannot be saved (TensorFlow issue 56372): under one, a
+        # resumed run starts a fresh shuffled pass.
+        distributed = isinstance(self.shuffling, tf.distribute.DistributedIterator)
+        shuffling = {} if distributed else {"shuffling": self.shuffling}
         checkpoint = tf.train.Checkpoint(
             # The list, not the model: tf.train.Checkpoint does not find a Keras 3 model's variables itself.
-            model=list(self.model.variables), optimizer=self.optimizer, shuffling=self.shuffling,
-            loop=self.loop, best_weights=best_weights, best_value=self.best_value, best_epoch=self.best_epoch,
+            model=list(self.model.variables), optimizer=self.optimizer, **shuffling, loop=self.loop,
+            best_weights=best_weights, best_value=self.best_value, best_epoch=self.best_epoch,
             epochs_without_improvement=self.epochs_without_improvement, history=self.history)
-        self.manager = tf.train.CheckpointManager(checkpoint, str(self.folder), max_to_keep=2)
+        self.manager = tf.train.CheckpointManager(checkpoint, str(self.save_to), max_to_keep=2)
 
     def due(self, epochs_done: int) -> bool:
         return self.every > 0 and epochs_done % self.every == 0
@@ -75,7 +88,8 @@ class Checkpoints:
     def restore(self, stopper: EarlyStopping) -> list[dict]:
         """Load the latest checkpoint into the model, the optimizer, the iterator, the best weights
         and `stopper`; return the history so far."""
-        self.manager.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        path = tf.train.latest_checkpoint(str(self.folder))
+        self.manager.checkpoint.restore(path).assert_existing_objects_matched()
         stopper.best_value = float(self.best_value.numpy())
         stopper.best_epoch = None if self.best_epoch.numpy() < 0 else int(self.best_epoch.numpy())
         stopper.epochs_without_improvement = int(self.epochs_without_improvement.numpy())

@@ -25,17 +25,19 @@ def read_results(metrics: dict) -> dict:
     return results
 
 
-def step_by_step(steps, metrics: dict, data, optimizer):
-    """An epoch as Python's loop over batches. Returns `(run_epoch, state)`: `state` is the training
-    batches' iterator, which a checkpoint holds to resume the same shuffled pass."""
-    train_batches = iter(data.train_batches())  # endless: each epoch takes the next `steps_per_epoch`
+def step_by_step(steps, metrics: dict, optimizer, train_batches, validation_batches, steps_per_epoch: int):
+    """An epoch as Python's loop over batches: `steps_per_epoch` batches from the endless
+    `train_batches`, then all of `validation_batches` (datasets, or a strategy's distributed ones).
+    Returns `(run_epoch, state)`: `state` is the training batches' iterator, which a checkpoint holds
+    to resume the same shuffled pass."""
+    train_batches = iter(train_batches)
 
     def run_epoch() -> dict:
         learning_rate = optimizer.learning_rate  # the rate the schedule gives this epoch's first step
-        for _ in range(data.steps_per_epoch):
+        for _ in range(steps_per_epoch):
             features, labels = next(train_batches)
             steps.train(features, labels)
-        for features, labels in data.validation_batches():
+        for features, labels in validation_batches:
             steps.evaluate(features, labels)
         return {**read_results(metrics), "learning_rate": learning_rate}
 

@@ -11,6 +11,10 @@ carries each run on from its latest checkpoint instead of starting it again.
 data pipeline run as plain Python, so a breakpoint in the train step stops on every batch with real
 numbers. It changes the speed and nothing else: the same seed gives the same history (to float32
 round-off), the same files and the same exit code.
+
+`--distribute mirrored` trains on all of this machine's devices, `--distribute multiworker` on the
+machines `TF_CONFIG` lists (`looptrain.distribute`): every worker runs the same command, and only the
+chief writes the run folders and the comparison plot.
 """
 
 import os
@@ -40,6 +44,8 @@ def parse_args(argv):
                         help="carry on each run from its latest checkpoint instead of starting it again")
     parser.add_argument("--eager", action="store_true",
                         help="run the steps as plain Python, for a debugger (slower; LOOPTRAIN_EAGER=1 does the same)")
+    parser.add_argument("--distribute", choices=["mirrored", "multiworker"],
+                        help="train on all local devices (mirrored) or on the machines in TF_CONFIG (multiworker)")
     return parser.parse_args(argv)
 
 
@@ -96,7 +102,10 @@ def main(argv=None) -> int:
             overrides["seed"] = args.seed
         eager = eager_requested(args.eager, os.environ)
         import_tensorflow_quietly()  # experiment files import Keras
+        from looptrain.distribute import is_chief, make_strategy
         experiments = [load_experiment(path, overrides) for path in args.experiments]
+        # Before TensorFlow runs any op: a multi-worker strategy joins its cluster at program start.
+        strategy = make_strategy(args.distribute)
     except InputError as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
         return 2
@@ -116,7 +125,8 @@ def main(argv=None) -> int:
     try:
         for experiment in experiments:
             data_path = data.resolve(args.data, experiment.config)
-            history = train(experiment, data_path, args.logdir / experiment.path.stem, reporter, args.resume)
+            history = train(experiment, data_path, args.logdir / experiment.path.stem, reporter, args.resume,
+                            strategy)
             rows.append(summarize(experiment.name, history.epochs, history.best_epoch))
     except (InputError, NumericalFault) as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
@@ -125,7 +135,7 @@ def main(argv=None) -> int:
         print(f"looptrain: {interruption}; to resume: {resume_command(argv, experiment.path)}", file=sys.stderr)
         return interruption.exit_code
 
-    if len(experiments) > 1:
+    if len(experiments) > 1 and is_chief(strategy):
         histories = {e.name: read_history(args.logdir / e.path.stem / "history.csv") for e in experiments}
         plot_histories(histories, args.logdir / "comparison.png", log_x=True)
     reporter.summary(rows)

@@ -4,13 +4,18 @@ This is what `Model.fit` hides. The train step runs the model with dropout on, c
 (binary cross-entropy on logits) and the regularization loss (the penalties the layers collect in
 `model.losses`), adds them, and lets Adam apply the gradients of the sum. The eval step runs the model
 with dropout off. Both update the epoch's running metrics; the loop reads and resets those once per
-epoch, so no step waits for the host. What is not here: datasets, epochs, files, the console.
+epoch, so no step waits for the host. Under a `tf.distribute` strategy every replica runs the same
+train step on its part of the batch, and the losses are scaled so that the replicas' gradients add up
+to the global batch's (`looptrain.distribute` runs the steps there). What is not here: datasets,
+epochs, files, the console.
 """
 
 from dataclasses import dataclass
 
 import keras
 import tensorflow as tf
+
+from looptrain.distribute import on_every_replica
 
 
 def regularization_loss(model: keras.Model) -> tf.Tensor:
@@ -39,24 +44,35 @@ class Steps:
     evaluate: callable  # (features, labels) -> logits
 
 
-def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer, metrics: dict) -> Steps:
+def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer, metrics: dict,
+               global_batch_size: int | None = None, strategy: tf.distribute.Strategy | None = None) -> Steps:
     """Build this model's steps. Each model needs its own: a `tf.function` that created an
-    optimizer's variables on its first call cannot be reused for another model or optimizer."""
-    data_loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+    optimizer's variables on its first call cannot be reused for another model or optimizer.
+    With a `strategy`, each replica runs them on its part of every global batch of `global_batch_size`
+    rows (by default, the replica's batch times the number of replicas)."""
+    data_loss_fn = keras.losses.BinaryCrossentropy(from_logits=True, reduction="none")  # one loss a row
 
     def train_step(features, labels):
         with tf.GradientTape() as tape:
             logits = model(features, training=True)  # training=True: dropout on
-            data_loss = data_loss_fn(labels, logits)
+            # Under a strategy every replica holds the whole model and part of the global batch, and
+            # the optimizer *sums* the replicas' gradients. So each replica's loss is its share: its
+            # rows' losses summed and divided by the global batch size, plus 1/replicas of the penalty,
+            # which every replica computes whole. Without a strategy there is one replica and the
+            # batch is the global batch: the first is the batch's mean, the second the penalty itself.
+            data_loss = tf.nn.compute_average_loss(data_loss_fn(labels, logits), global_batch_size=global_batch_size)
             # Inside the tape, so that the penalties' dependence on the weights is recorded.
-            regularization = regularization_loss(model)
+            penalty = regularization_loss(model)
+            regularization = tf.nn.scale_regularization_loss(penalty)
             loss = data_loss + regularization
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
 
-        metrics["loss"].update_state(loss)
+        # A running mean adds up the values and the counts of every replica's updates: a share of the
+        # total, times the number of replicas, averages to the total.
+        metrics["loss"].update_state(loss * tf.distribute.get_strategy().num_replicas_in_sync)
         metrics["binary_crossentropy"].update_state(labels, logits)
-        metrics["regularization_loss"].update_state(regularization)
+        metrics["regularization_loss"].update_state(penalty)  # the penalty itself, not a replica's share
         metrics["accuracy"].update_state(labels, logits)
         return data_loss, regularization
 
@@ -66,6 +82,8 @@ def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer, metric
         metrics["val_accuracy"].update_state(labels, logits)
         return logits
 
+    if strategy is not None:
+        train_step, eval_step = on_every_replica(strategy, train_step, eval_step)
     # The one place where Python becomes a graph. `tf.config.run_functions_eagerly(True)` turns
     # both back into plain Python, for a debugger.
     return Steps(train=tf.function(train_step), evaluate=tf.function(eval_step))

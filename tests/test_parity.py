@@ -5,8 +5,6 @@ loops), looptrain's train step and Keras's own `fit`, compiled with the tutorial
 Adam + InverseTimeDecay, must end with the same weights and report the same per-epoch numbers.
 """
 
-from types import SimpleNamespace
-
 import keras
 import numpy as np
 import pytest
@@ -85,9 +83,8 @@ def test_epochs_report_what_fit_reports_and_end_at_the_same_best_weights(name):
                           callbacks=[stopping], shuffle=False, verbose=0).history
 
     optimizer, metrics = make_optimizer(1e-3, DECAY_STEPS), make_metrics()
-    data = SimpleNamespace(train_batches=lambda: train, validation_batches=lambda: validation,
-                           steps_per_epoch=STEPS_PER_EPOCH)
-    run_epoch, _ = epoch.step_by_step(make_steps(ours, optimizer, metrics), metrics, data, optimizer)
+    run_epoch, _ = epoch.step_by_step(make_steps(ours, optimizer, metrics), metrics, optimizer, train, validation,
+                                      STEPS_PER_EPOCH)
     history = run_epochs(ours, run_epoch, max_epochs=EPOCHS, patience=100)
 
     for column in ("loss", "binary_crossentropy", "accuracy", "val_binary_crossentropy", "val_accuracy"):
