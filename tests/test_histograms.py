@@ -3,6 +3,7 @@ own reader, and holding exactly the weights they claim to (compared with numpy).
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.util.tensor_util import make_ndarray
 
@@ -13,7 +14,7 @@ from looptrain.errors import InputError
 from looptrain.experiment import load_experiment
 from looptrain.history import kernels, read_history, read_weights
 from looptrain.models import mlp
-from looptrain.summaries import Summaries, kernel_tags
+from looptrain.summaries import Summaries, histogram, kernel_tags
 from looptrain.train import train
 
 RESULTS = {"loss": 0.7, "binary_crossentropy": 0.7, "regularization_loss": 0.0, "accuracy": 0.5,
@@ -54,6 +55,19 @@ def test_histograms_come_every_m_epochs_and_hold_the_kernels(tmp_path, every, st
         for histogram in written[tag].values():
             assert_describes(histogram, kernel)
     assert histograms(tmp_path / "validation") == {}
+
+
+@pytest.mark.parametrize("values", [np.random.default_rng(0).normal(size=(512, 512)), np.full((4, 3), 0.25)],
+                         ids=["a 512x512 kernel", "one value only"])
+def test_our_histogram_is_the_one_tensorboards_own_op_writes(tmp_path, values):
+    for folder, write in [("ours", histogram), ("tensorboard", tf.summary.histogram)]:
+        writer = tf.summary.create_file_writer(str(tmp_path / folder))
+        with writer.as_default(step=0):
+            write("kernel/dense", tf.constant(values, tf.float32))
+        writer.close()
+    (ours,), (theirs,) = (histograms(tmp_path / folder)["kernel/dense"].values() for folder in ("ours", "tensorboard"))
+    for mine, expected in zip(ours, theirs):  # left edges, right edges, counts
+        np.testing.assert_allclose(mine, expected, rtol=1e-12)
 
 
 def test_the_tags_are_the_weights_files_layer_names_whatever_was_built_before(tmp_path):
