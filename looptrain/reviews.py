@@ -27,6 +27,7 @@ on each use, in a few seconds, so it is not written to disk (the synthetic HIGGS
 the same CSV loader reads them as it reads real files). The generator uses numpy only.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -56,7 +57,8 @@ TUTORIAL_FIELDS = {
     "outputs": "probabilities",  # the tutorial's models end in a sigmoid
     "n_train": 25_000,  # all of Keras's training reviews
     "n_validation": 25_000,  # the tutorial validates on all the test reviews
-    "batch_size": 512,  # 48 full batches an epoch (the loop drops the 424 reviews of a last, short one)
+    # An epoch is 48 full batches (24,576 reviews) of the endless shuffled stream; fit adds a 49th of 424.
+    "batch_size": 512,
     "max_epochs": 20,
     "patience": 20,  # the tutorial runs all 20 epochs; early stopping still keeps the best epoch's weights
     "decay_epochs": 0,  # the tutorial's plain Adam(): a constant rate of 1e-3, no schedule
@@ -91,8 +93,9 @@ def generate(n_reviews: int, seed: int, split: int) -> tuple[list[np.ndarray], n
     is_sentiment = rng.random(n_words) < SENTIMENT_SHARE
     agrees = rng.random(n_words) < agreement[review_of_word]
     positive = agrees == (labels[review_of_word] == 1)
-    within = np.arange(1, SENTIMENT_WORDS // 2 + 1, dtype=float) ** -1.0  # some sentiment words are common
-    choice = rng.choice(SENTIMENT_WORDS // 2, size=n_words, p=within / within.sum())
+    # Within each kind, Zipf again: a few sentiment words are common ("great"), most are rarer.
+    sentiment_zipf = np.arange(1, SENTIMENT_WORDS // 2 + 1, dtype=float) ** -1.0
+    choice = rng.choice(SENTIMENT_WORDS // 2, size=n_words, p=sentiment_zipf / sentiment_zipf.sum())
     positive_words, negative_words = sentiment_words(seed)
     words = np.where(is_sentiment, np.where(positive, positive_words[choice], negative_words[choice]), words)
 
@@ -114,8 +117,6 @@ def multi_hot(reviews, num_words: int = NUM_WORDS) -> np.ndarray:
 def load_keras_imdb() -> tuple[tuple, tuple]:
     """Keras's IMDB reviews, `((train reviews, labels), (test reviews, labels))`, 25,000 each; the file
     is downloaded once to ~/.keras/datasets/imdb.npz (or $KERAS_HOME/datasets) and checked there."""
-    import keras
-
     try:
         return keras.datasets.imdb.load_data(num_words=NUM_WORDS)
     except Exception as error:  # get_file raises a bare Exception for network failures

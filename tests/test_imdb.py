@@ -109,9 +109,10 @@ def test_baseline_epochs_report_what_the_tutorials_fit_reports():
 
 
 def test_every_imdb_experiment_runs_shrunk_through_the_real_command(tmp_path):
-    command = [sys.executable, "-m", "looptrain.run", *[f"experiments/imdb/{name}.py" for name in NAMES],
-               "--max-epochs", "2", "--set", "n_validation=200", "--set", "n_train=300", "--set", "batch_size=100",
+    looptrain = [sys.executable, "-m", "looptrain.run"]
+    options = ["--set", "n_validation=200", "--set", "n_train=300", "--set", "batch_size=100",
                "--logdir", str(tmp_path / "runs"), "--dots"]
+    command = [*looptrain, *[f"experiments/imdb/{name}.py" for name in NAMES], "--max-epochs", "2", *options]
     finished = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert finished.stdout.count("data: synthetic reviews") == len(NAMES)
@@ -136,3 +137,9 @@ def test_every_imdb_experiment_runs_shrunk_through_the_real_command(tmp_path):
         assert float(bce) == pytest.approx(history["val_binary_crossentropy"][best_epoch], rel=1e-5)
     l2 = read_history(tmp_path / "runs" / "imdb" / "l2" / "history.csv")
     assert min(l2["regularization_loss"]) > 0
+
+    # --resume finds the run where the first command put it, and carries it on there.
+    resumed = subprocess.run([*looptrain, "experiments/imdb/smaller.py", "--max-epochs", "3", *options, "--resume"],
+                             cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert read_history(tmp_path / "runs" / "imdb" / "smaller" / "history.csv")["epoch"] == [0, 1, 2]
