@@ -15,13 +15,18 @@ from looptrain.errors import InputError
 @dataclass(frozen=True)
 class Config:
     # Data: the first `n_validation` rows of the file are held out, the next `n_train` train.
+    dataset: str = "higgs"  # "higgs": HIGGS rows of 28 features; "imdb": reviews as multi-hot word vectors
     n_validation: int = 1_000  # the tutorial's N_VALIDATION
     n_train: int = 10_000  # the tutorial's N_TRAIN; small on purpose, so that big models overfit
     batch_size: int = 500  # 10,000 / 500 = 20 steps per epoch
-    synthetic_seed: int = 0  # which synthetic data set `--data synthetic` writes (fixed, like a real file)
+    synthetic_seed: int = 0  # which synthetic rows or reviews `--data synthetic` makes (fixed, like a real file)
     # Optimization: Adam whose rate follows InverseTimeDecay(learning_rate, decay_epochs, 1).
     learning_rate: float = 1e-3  # the rate of the very first step
-    decay_epochs: int = 1_000  # the rate halves after this many epochs and is a third after twice as many
+    decay_epochs: int = 1_000  # the rate halves after this many epochs and is a third after twice as many; 0: constant
+    weight_decay: float = 0.0  # 0: Adam; above 0: AdamW, each step also shrinks every weight by rate × weight_decay × w
+    # The model's output: "logits" (a linear last layer) or "probabilities" (a sigmoid). The loss's
+    # `from_logits` and the accuracy's threshold (0 for logits, 0.5 for probabilities) follow it.
+    outputs: str = "logits"
     # Early stopping on the validation cross-entropy (the data loss, never the penalty).
     max_epochs: int = 10_000  # the tutorial's upper bound; early stopping ends most runs long before
     patience: int = 200  # epochs without improvement before stopping; generous, the curves are noisy
@@ -43,10 +48,11 @@ class Config:
             # `type(...) is` and not isinstance: bool is a subclass of int, and True is no count.
             elif type(value) is not field.type:
                 raise InputError(f"field {field.name!r} must be {field.type.__name__}, got {value!r}")
-        for name in ("n_validation", "n_train", "batch_size", "decay_epochs", "max_epochs"):
+        for name in ("n_validation", "n_train", "batch_size", "max_epochs"):
             if getattr(self, name) <= 0:
                 raise InputError(f"field {name!r} must be positive, got {getattr(self, name)}")
-        for name in ("patience", "min_delta", "learning_rate", "histogram_every", "checkpoint_every"):
+        for name in ("patience", "min_delta", "learning_rate", "decay_epochs", "weight_decay", "histogram_every",
+                     "checkpoint_every"):
             if getattr(self, name) < 0:
                 raise InputError(f"field {name!r} must not be negative, got {getattr(self, name)}")
         for name, allowed in CHOICES.items():
@@ -62,7 +68,8 @@ class Config:
 
 
 FIELD_TYPES = {field.name: field.type for field in dataclasses.fields(Config)}
-CHOICES = {"loop": ("epoch", "step")}  # the text fields, and the words each may be
+# The text fields, and the words each may be.
+CHOICES = {"loop": ("epoch", "step"), "dataset": ("higgs", "imdb"), "outputs": ("logits", "probabilities")}
 
 
 def parse_set(assignments: list[str]) -> dict:

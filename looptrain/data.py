@@ -4,8 +4,10 @@ A data file has the layout of UCI's `HIGGS.csv.gz`: gzip-compressed CSV, no head
 the label (1 signal, 0 background) first, then the 28 features. Three sources give such a file:
 `synthetic` (the project's own generator, the default, no network), `higgs` (the real 2.8 GB file,
 downloaded once) and any local path. Whatever the source, the same loader reads it, as the tutorial
-does. What is not here: the model, the loop, and anything that prints (a short file is reported
-through the `Data.shortfall` message, for the caller to show).
+does. `resolve` also says what `--data` means for an IMDB experiment, and refuses a HIGGS source for
+one (or `imdb` for a HIGGS one); the reviews themselves are `looptrain.reviews`' business. What is
+not here: the model, the loop, and anything that prints (a short file is reported through the
+`Data.shortfall` message, for the caller to show).
 """
 
 import csv
@@ -26,6 +28,10 @@ N_FEATURES = 28
 
 HIGGS_URL = "http://mlphysics.ics.uci.edu/data/higgs/HIGGS.csv.gz"  # the tutorial's address
 HIGGS_SHA256 = "ea302c18164d4e3d916a1e2e83a9a8d07069fa6ebc7771e4c0540d54e593b698"
+
+# What `--data` means for an IMDB experiment (`looptrain.reviews` loads them); the console says it too.
+SYNTHETIC_REVIEWS, KERAS_IMDB = "synthetic reviews", "keras imdb"
+REVIEW_SOURCES = {"synthetic": SYNTHETIC_REVIEWS, "imdb": KERAS_IMDB}
 
 
 @dataclass
@@ -68,8 +74,15 @@ def cache_dir() -> Path:
     return Path(os.environ.get("LOOPTRAIN_CACHE", default))
 
 
-def resolve(source: str, config: Config) -> Path:
-    """Turn `--data synthetic | higgs | PATH` into the path of a HIGGS-layout file."""
+def resolve(source: str, config: Config) -> Path | str:
+    """Turn `--data synthetic | higgs | imdb | PATH` into what the experiment's loader reads: for a HIGGS
+    experiment the path of a HIGGS-layout file, for an IMDB one which reviews (`reviews.load`)."""
+    if config.dataset == "imdb":
+        if source in REVIEW_SOURCES:
+            return REVIEW_SOURCES[source]
+        raise InputError(f"--data {source}: an IMDB experiment trains on reviews (use --data synthetic or imdb)")
+    if source == "imdb":
+        raise InputError("--data imdb: a HIGGS experiment trains on HIGGS rows (use --data synthetic, higgs or a path)")
     if source == "synthetic":
         return synthetic.cached(config.n_validation + config.n_train, config.synthetic_seed, cache_dir())
     if source == "higgs":

@@ -1,8 +1,10 @@
-"""The tutorial's model family: a stack of ELU layers ending in one logit.
+"""The tutorial's model family: a stack of dense hidden layers ending in one output.
 
-One builder serves all seven HIGGS experiments; each experiment file says which widths, which
-regularizer and which dropout rate. There is deliberately no sigmoid at the end: the loss works on
-logits, which is more accurate than on probabilities near 0 and 1.
+One builder serves all the experiments; each experiment file says which widths, which regularizer
+and which dropout rate, and for the IMDB models the inputs (10,000 word flags, not 28 features), the
+activation (ReLU, not ELU) and the output. The HIGGS models have deliberately no sigmoid at the end:
+the loss works on logits, which is more accurate than on probabilities near 0 and 1. The IMDB
+models keep the tutorial's sigmoid, and the loss takes their probabilities as such.
 """
 
 import keras
@@ -10,13 +12,16 @@ import keras
 from looptrain.data import N_FEATURES
 
 
-def mlp(hidden_units: list[int], regularizer=None, dropout_rate: float = 0.0) -> keras.Sequential:
-    """ELU hidden layers of the given widths, each optionally followed by dropout, then `Dense(1)`."""
-    layers = [keras.Input(shape=(N_FEATURES,))]
+def mlp(hidden_units: list[int], regularizer=None, dropout_rate: float = 0.0, *, n_inputs: int = N_FEATURES,
+        activation: str = "elu", outputs: str = "logits") -> keras.Sequential:
+    """Hidden layers of the given widths, each optionally followed by dropout, then one unit: a logit,
+    or with `outputs="probabilities"` a sigmoid (the `outputs` configuration field says which)."""
+    layers = [keras.Input(shape=(n_inputs,))]
     for units in hidden_units:
         # The regularizer adds its penalty to `model.losses`; the train step adds those to the loss.
-        layers.append(keras.layers.Dense(units, activation="elu", kernel_regularizer=regularizer))
+        layers.append(keras.layers.Dense(units, activation=activation, kernel_regularizer=regularizer))
         if dropout_rate:
             layers.append(keras.layers.Dropout(dropout_rate))
-    layers.append(keras.layers.Dense(1))  # a logit: > 0 means "signal" is more likely than not
+    # A logit: > 0 means "signal" is more likely than not. A probability: > 0.5 means the same.
+    layers.append(keras.layers.Dense(1, activation="sigmoid" if outputs == "probabilities" else None))
     return keras.Sequential(layers)

@@ -134,7 +134,7 @@ def plot_schedule(name: str, epochs: np.ndarray, rates: np.ndarray, path: Path) 
     axes.set_ylim(0, max(axes.get_ylim()))
     axes.set_xlabel("Epoch")
     axes.set_ylabel("Learning Rate")
-    axes.set_title(f"{name}: InverseTimeDecay")
+    axes.set_title(f"{name}: " + ("a constant rate" if rates.min() == rates.max() else "InverseTimeDecay"))
     axes.grid(True)
     save(figure, path)
 

@@ -32,10 +32,12 @@ def parse_args(argv):
                                                    "with a hand-written loop.")
     parser.add_argument("experiments", nargs="+", metavar="EXPERIMENT.py", help="experiment files to run in turn")
     parser.add_argument("--data", default="synthetic",
-                        help="'synthetic' (default, the project's own data), 'higgs' (download the full "
-                             "HIGGS.csv.gz) or the path of a HIGGS-layout .csv.gz")
+                        help="'synthetic' (default, the project's own HIGGS rows or reviews), 'higgs' (download "
+                             "the full HIGGS.csv.gz), the path of a HIGGS-layout .csv.gz, or for the IMDB "
+                             "experiments 'imdb' (keras.datasets.imdb)")
     parser.add_argument("--max-epochs", type=int, help="stop after this many epochs at the latest")
-    parser.add_argument("--logdir", default="runs", type=Path, help="outputs go to LOGDIR/<experiment>/")
+    parser.add_argument("--logdir", default="runs", type=Path,
+                        help="outputs go to LOGDIR/<experiment>/, or LOGDIR/imdb/<experiment>/ for an IMDB one")
     parser.add_argument("--seed", type=int, help="seed for weights, shuffling and dropout")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a configuration field, e.g. --set patience=50")
@@ -113,7 +115,7 @@ def main(argv=None) -> int:
     # Imported only now: the command line's own checks above should not wait for TensorFlow.
     from looptrain import data
     from looptrain.console import make_reporter
-    from looptrain.history import read_history, summarize
+    from looptrain.history import common_folder, read_history, summarize
     from looptrain.plot import plot_histories
     from looptrain.train import train
 
@@ -125,7 +127,7 @@ def main(argv=None) -> int:
     try:
         for experiment in experiments:
             data_path = data.resolve(args.data, experiment.config)
-            history = train(experiment, data_path, args.logdir / experiment.path.stem, reporter, args.resume,
+            history = train(experiment, data_path, run_folder(args.logdir, experiment), reporter, args.resume,
                             strategy)
             rows.append(summarize(experiment.name, history.epochs, history.best_epoch))
     except (InputError, NumericalFault) as error:
@@ -136,10 +138,18 @@ def main(argv=None) -> int:
         return interruption.exit_code
 
     if len(experiments) > 1 and is_chief(strategy):
-        histories = {e.name: read_history(args.logdir / e.path.stem / "history.csv") for e in experiments}
-        plot_histories(histories, args.logdir / "comparison.png", log_x=True)
+        folders = {e.name: run_folder(args.logdir, e) for e in experiments}
+        histories = {name: read_history(folder / "history.csv") for name, folder in folders.items()}
+        plot_histories(histories, common_folder(list(folders.values())) / "comparison.png", log_x=True)
     reporter.summary(rows)
     return 0
+
+
+def run_folder(logdir: Path, experiment) -> Path:
+    """Where a run's files go: LOGDIR/<file stem>/, and LOGDIR/imdb/<file stem>/ for an IMDB experiment,
+    so that experiments/imdb/l2.py never replaces experiments/l2.py's run."""
+    folder = logdir / "imdb" if experiment.config.dataset == "imdb" else logdir
+    return folder / experiment.path.stem
 
 
 def resume_command(argv, experiment_path) -> str:

@@ -1,13 +1,13 @@
 """The train step and the eval step: the math on one batch, and nothing else.
 
 This is what `Model.fit` hides. The train step runs the model with dropout on, computes the data loss
-(binary cross-entropy on logits) and the regularization loss (the penalties the layers collect in
-`model.losses`), adds them, and lets Adam apply the gradients of the sum. The eval step runs the model
-with dropout off. Both update the epoch's running metrics; the loop reads and resets those once per
-epoch, so no step waits for the host. Under a `tf.distribute` strategy every replica runs the same
-train step on its part of the batch, and the losses are scaled so that the replicas' gradients add up
-to the global batch's (`looptrain.distribute` runs the steps there). What is not here: datasets,
-epochs, files, the console.
+(binary cross-entropy on logits, or on probabilities for a model ending in a sigmoid) and the
+regularization loss (the penalties the layers collect in `model.losses`), adds them, and lets Adam
+apply the gradients of the sum. The eval step runs the model with dropout off. Both update the
+epoch's running metrics; the loop reads and resets those once per epoch, so no step waits for the
+host. Under a `tf.distribute` strategy every replica runs the same train step on its part of the
+batch, and the losses are scaled so that the replicas' gradients add up to the global batch's
+(`looptrain.distribute` runs the steps there). What is not here: datasets, epochs, files, the console.
 """
 
 from dataclasses import dataclass
@@ -24,33 +24,39 @@ def regularization_loss(model: keras.Model) -> tf.Tensor:
     return tf.add_n(penalties) if penalties else tf.constant(0.0)
 
 
-def make_metrics() -> dict[str, keras.metrics.Metric]:
-    """The running means the loop reports each epoch, keyed by their names in the history."""
+def make_metrics(from_logits: bool = True) -> dict[str, keras.metrics.Metric]:
+    """The running means the loop reports each epoch, keyed by their names in the history; for a model
+    that outputs logits, or (`from_logits=False`) probabilities."""
+    # The tutorial's `metrics=['accuracy']` thresholds at 0.5: right for probabilities, wrong for
+    # logits. A logit of 0 is a probability of 0.5, so the threshold on logits is 0.
+    threshold = 0.0 if from_logits else 0.5
     return {
         "loss": keras.metrics.Mean(),  # the total: what the gradients are taken of
-        "binary_crossentropy": keras.metrics.BinaryCrossentropy(from_logits=True),
+        "binary_crossentropy": keras.metrics.BinaryCrossentropy(from_logits=from_logits),
         "regularization_loss": keras.metrics.Mean(),
-        # The tutorial's `metrics=['accuracy']` thresholds at 0.5, which on logits is wrong:
-        # a logit of 0 is a probability of 0.5, so the threshold on logits is 0.
-        "accuracy": keras.metrics.BinaryAccuracy(threshold=0.0),
-        "val_binary_crossentropy": keras.metrics.BinaryCrossentropy(from_logits=True),
-        "val_accuracy": keras.metrics.BinaryAccuracy(threshold=0.0),
+        "accuracy": keras.metrics.BinaryAccuracy(threshold=threshold),
+        "val_binary_crossentropy": keras.metrics.BinaryCrossentropy(from_logits=from_logits),
+        "val_accuracy": keras.metrics.BinaryAccuracy(threshold=threshold),
     }
 
 
 @dataclass
 class Steps:
     train: callable  # (features, labels) -> (data_loss, regularization_loss)
-    evaluate: callable  # (features, labels) -> logits
+    evaluate: callable  # (features, labels) -> the model's outputs (logits or probabilities)
 
 
 def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer, metrics: dict,
-               global_batch_size: int | None = None, strategy: tf.distribute.Strategy | None = None) -> Steps:
+               global_batch_size: int | None = None, strategy: tf.distribute.Strategy | None = None,
+               from_logits: bool = True) -> Steps:
     """Build this model's steps. Each model needs its own: a `tf.function` that created an
     optimizer's variables on its first call cannot be reused for another model or optimizer.
     With a `strategy`, each replica runs them on its part of every global batch of `global_batch_size`
-    rows (by default, the replica's batch times the number of replicas)."""
-    data_loss_fn = keras.losses.BinaryCrossentropy(from_logits=True, reduction="none")  # one loss a row
+    rows (by default, the replica's batch times the number of replicas). `from_logits=False` for a
+    model that ends in a sigmoid: what the steps call `logits` are then probabilities, and the loss
+    takes them as such."""
+    # One loss a row, for the strategy's arithmetic below.
+    data_loss_fn = keras.losses.BinaryCrossentropy(from_logits=from_logits, reduction="none")
 
     def train_step(features, labels):
         with tf.GradientTape() as tape:

@@ -24,7 +24,7 @@ import keras
 import tensorflow as tf
 
 from looptrain import data as data_module
-from looptrain import distribute, epoch
+from looptrain import distribute, epoch, reviews
 from looptrain.checkpoint import Checkpoints
 from looptrain.errors import InputError, Interrupted, NumericalFault
 from looptrain.experiment import Experiment
@@ -36,18 +36,24 @@ from looptrain.step import make_metrics, make_steps
 from looptrain.summaries import Summaries
 
 
-def make_optimizer(learning_rate: float, decay_steps: int) -> keras.optimizers.Adam:
-    """Adam with the tutorial's schedule: lr / (1 + step / decay_steps), evaluated at every step."""
-    schedule = keras.optimizers.schedules.InverseTimeDecay(
+def make_optimizer(learning_rate: float, decay_steps: int, weight_decay: float = 0.0) -> keras.optimizers.Adam:
+    """Adam with the tutorial's schedule: lr / (1 + step / decay_steps), evaluated at every step; a
+    constant rate for `decay_steps=0` (the IMDB experiments' plain `Adam()`). With `weight_decay`,
+    AdamW: before each Adam update the optimizer shrinks every weight by lr × weight_decay × w, a
+    decay that never appears in the loss."""
+    schedule = learning_rate if decay_steps == 0 else keras.optimizers.schedules.InverseTimeDecay(
         learning_rate, decay_steps=decay_steps, decay_rate=1, staircase=False)
+    if weight_decay:
+        return keras.optimizers.AdamW(schedule, weight_decay=weight_decay)
     return keras.optimizers.Adam(schedule)
 
 
-def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter, resume: bool = False,
+def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter, resume: bool = False,
           strategy: tf.distribute.Strategy | None = None) -> History:
     """Train one experiment into `run_dir`, replacing an earlier run there; with `resume`, carry on
-    from the run's latest checkpoint instead, appending to its TensorBoard logs. With a `strategy`,
-    train on its replicas; a worker other than the chief writes nothing to `run_dir`."""
+    from the run's latest checkpoint instead, appending to its TensorBoard logs. `data_path` is what
+    `data.resolve` made of `--data`: a HIGGS-layout file, or for an IMDB experiment which reviews.
+    With a `strategy`, train on its replicas; a worker other than the chief writes nothing to `run_dir`."""
     config = experiment.config
     if strategy is not None:
         # The replicas meet at every step to add up their gradients, so the loop calls one step at a
@@ -58,16 +64,18 @@ def train(experiment: Experiment, data_path: Path, run_dir: Path, reporter, resu
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
 
-    data = data_module.load(data_path, config)
+    data = (reviews.load if config.dataset == "imdb" else data_module.load)(data_path, config)
     if data.shortfall:
         reporter.warn(data.shortfall)
+    from_logits = config.outputs == "logits"
     # Under a strategy, variables made in its scope live on every replica and are kept equal.
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = experiment.build_model()
-        optimizer = make_optimizer(config.learning_rate, decay_steps=data.steps_per_epoch * config.decay_epochs)
+        optimizer = make_optimizer(config.learning_rate, decay_steps=data.steps_per_epoch * config.decay_epochs,
+                                   weight_decay=config.weight_decay)
         optimizer.build(model.trainable_variables)  # Adam's moments too, before `Checkpoints` would
-        metrics = make_metrics()
-    steps = make_steps(model, optimizer, metrics, config.batch_size, strategy)
+        metrics = make_metrics(from_logits)
+    steps = make_steps(model, optimizer, metrics, config.batch_size, strategy, from_logits)
     # Eager mode (for a debugger) turns every graph back into Python, so one epoch in one graph would
     # be a Python loop over batches anyway: the plain loop is the honest one there.
     loop = "step" if tf.config.functions_run_eagerly() else config.loop
