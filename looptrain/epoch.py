@@ -12,8 +12,6 @@ Both call the same train and eval steps (`looptrain.step`), and both return the 
 dict of scalars and reset the metrics. What is not here: early stopping, files, the console.
 """
 
-import math
-
 import tensorflow as tf
 
 
@@ -44,33 +42,46 @@ def step_by_step(steps, metrics: dict, optimizer, train_batches, validation_batc
     return run_epoch, train_batches
 
 
-def in_one_graph(steps, metrics: dict, data, optimizer, seed: int):
-    """An epoch as one graph. Returns `(run_epoch, state)`: `state` is the random generator that draws
-    each epoch's order, which a checkpoint holds to resume the same sequence of orders."""
+def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: bool):
+    """An epoch as one graph, compiled by XLA with `jit_compile`. Returns `(run_epoch, state)`: `state`
+    is the random generator that draws each epoch's order, which a checkpoint holds to resume the same
+    sequence of orders."""
     shuffling = tf.random.Generator.from_seed(seed)
-    batch_size, n_train = data.batch_size, data.n_train
-    validation_batches = math.ceil(data.n_validation / batch_size)
+    batch_size, steps_per_epoch = data.batch_size, data.steps_per_epoch
+    # The validation rows as a stack of full batches, and the rows left over, if any.
+    full = data.n_validation // batch_size * batch_size
+    validation_batches = as_batches(data.validation_features[:full], data.validation_labels[:full], batch_size)
+    validation_rest = data.validation_features[full:], data.validation_labels[full:]
+
+    @tf.function(jit_compile=jit_compile)
+    def train_and_validate(features, labels) -> dict:
+        learning_rate = optimizer.learning_rate  # the rate the schedule gives this epoch's first step
+        features, labels = as_batches(features, labels, batch_size)
+        # `tf.range`, not `range`: AutoGraph makes this a `tf.while_loop`, one loop in the graph
+        # however many steps, where a Python `range` would copy the step into the graph each time.
+        for step in tf.range(steps_per_epoch):
+            steps.train(features[step], labels[step])
+        for batch in tf.range(len(validation_batches[0])):
+            steps.evaluate(validation_batches[0][batch], validation_batches[1][batch])
+        if full < data.n_validation:  # decided while tracing: a short last batch, as `batch` leaves it
+            steps.evaluate(*validation_rest)
+        return {**read_results(metrics), "learning_rate": learning_rate}
 
     @tf.function
     def run_epoch() -> dict:
-        learning_rate = optimizer.learning_rate
-        order = epoch_order(shuffling, n_train)
-        # One gather puts the epoch's rows in that order; the batches are then plain slices. Rows past
-        # the last full batch sit this epoch out (10,000 rows in batches of 500 leave none).
-        used = order[:data.steps_per_epoch * batch_size]
-        features, labels = tf.gather(data.train_features, used), tf.gather(data.train_labels, used)
-        # `tf.range`, not `range`: AutoGraph makes this a `tf.while_loop`, one loop in the graph
-        # however many steps, where a Python `range` would copy the step into the graph each time.
-        for step in tf.range(data.steps_per_epoch):
-            start = step * batch_size
-            steps.train(features[start:start + batch_size], labels[start:start + batch_size])
-        for batch in tf.range(validation_batches):
-            start = batch * batch_size  # the last slice may be short, as `batch` leaves the last batch
-            steps.evaluate(data.validation_features[start:start + batch_size],
-                           data.validation_labels[start:start + batch_size])
-        return {**read_results(metrics), "learning_rate": learning_rate}
+        # One gather puts the epoch's rows in a fresh order; the batches are then slices of it. Rows
+        # past the last full batch sit this epoch out (10,000 rows in batches of 500 leave none).
+        order = epoch_order(shuffling, data.n_train)[:steps_per_epoch * batch_size]
+        return train_and_validate(tf.gather(data.train_features, order), tf.gather(data.train_labels, order))
 
     return run_epoch, shuffling
+
+
+def as_batches(features: tf.Tensor, labels: tf.Tensor, batch_size: int) -> tuple[tf.Tensor, tf.Tensor]:
+    """Rows → (batches, batch_size, ...): indexing by batch then gives tensors of a fixed shape, which
+    the graph can plan for (a slice from a moving start has a shape known only when it runs)."""
+    return (tf.reshape(features, [-1, batch_size, *features.shape[1:]]),
+            tf.reshape(labels, [-1, batch_size, *labels.shape[1:]]))
 
 
 def epoch_order(shuffling: tf.random.Generator, n_train: int) -> tf.Tensor:

@@ -80,7 +80,9 @@ def run_eagerly() -> None:
 def import_tensorflow_quietly() -> None:
     """TensorFlow's C++ runtime prints start-up notices (oneDNN, CUDA) straight to file descriptor 2,
     past Python and past TF_CPP_MIN_LOG_LEVEL. Hide them, so that an error of ours stands alone on
-    stderr; a failing import still raises, after stderr is back."""
+    stderr; a failing import still raises, after stderr is back. Later notices, such as XLA's line
+    when it compiles the first epoch, do heed TF_CPP_MIN_LOG_LEVEL: 2 keeps only errors."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)

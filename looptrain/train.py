@@ -80,7 +80,8 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
     # be a Python loop over batches anyway: the plain loop is the honest one there.
     loop = "step" if tf.config.functions_run_eagerly() else config.loop
     if loop == "epoch":
-        run_epoch, shuffling = epoch.in_one_graph(steps, metrics, data, optimizer, config.seed)
+        run_epoch, shuffling = epoch.in_one_graph(steps, metrics, data, optimizer, config.seed,
+                                                  config.jit_compile)
     else:
         train_batches, validation_batches = data.train_batches(), data.validation_batches()
         if strategy is not None:

@@ -47,3 +47,12 @@ def test_a_text_field_takes_only_its_words():
     assert Config().with_fields(parse_set(["loop=step"])).loop == "step"
     with pytest.raises(InputError, match="'loop' must be one of epoch, step, got 'steps'"):
         Config().with_fields(parse_set(["loop=steps"]))
+
+
+def test_a_true_or_false_field_takes_the_usual_words_and_nothing_else():
+    assert parse_set(["jit_compile=false"]) == {"jit_compile": False}
+    assert parse_set(["jit_compile=On"]) == {"jit_compile": True}
+    with pytest.raises(InputError, match="--set jit_compile: expected true or false, got 'maybe'"):
+        parse_set(["jit_compile=maybe"])
+    with pytest.raises(InputError, match="'jit_compile' must be bool, got 1"):
+        Config(jit_compile=1)

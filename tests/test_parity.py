@@ -113,26 +113,28 @@ def test_looptrains_total_loss_for_l2_is_fits_loss_with_the_penalty_shown_apart(
     assert penalty > 0.1 * total  # with l2(0.001) on 800,000 weights the penalty is no rounding error
 
 
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
 @pytest.mark.parametrize("name", ["tiny", "l2"])
-def test_a_whole_epoch_in_one_graph_is_fits_epoch_over_the_same_shuffled_rows(name):
+def test_a_whole_epoch_in_one_graph_is_fits_epoch_over_the_same_shuffled_rows(name, jit_compile):
     """The fast path draws its own order of the rows each epoch; fed the same orders, fit must agree."""
     ours, keras_model = twin_models(name)
-    rows = synthetic.generate(200 + BATCH * STEPS_PER_EPOCH, seed=3).astype("float32")
-    data = Data(*map(tf.constant, [rows[200:, 1:], rows[200:, :1], rows[:200, 1:], rows[:200, :1]]), batch_size=BATCH)
-    seed = 7
+    rows = synthetic.generate(250 + BATCH * STEPS_PER_EPOCH, seed=3).astype("float32")
+    data = Data(*map(tf.constant, [rows[250:, 1:], rows[250:, :1], rows[:250, 1:], rows[:250, :1]]), batch_size=BATCH)
+    seed = 7  # 250 validation rows: two full batches and a short one, as `batch` leaves it
 
     # The orders the graph will draw: the same function on a generator seeded the same way.
     shuffling = tf.random.Generator.from_seed(seed)
     orders = np.concatenate([epoch.epoch_order(shuffling, data.n_train).numpy() for _ in range(EPOCHS)])
     assert not np.array_equal(orders[:data.n_train], orders[data.n_train:2 * data.n_train])
-    shuffled = tf.data.Dataset.from_tensor_slices((rows[200:, 1:][orders], rows[200:, :1][orders])).batch(BATCH)
-    validation = tf.data.Dataset.from_tensor_slices((rows[:200, 1:], rows[:200, :1])).batch(BATCH)
+    shuffled = tf.data.Dataset.from_tensor_slices((rows[250:, 1:][orders], rows[250:, :1][orders])).batch(BATCH)
+    validation = tf.data.Dataset.from_tensor_slices((rows[:250, 1:], rows[:250, :1])).batch(BATCH)
     compile_as_the_tutorial(keras_model)
     fit = keras_model.fit(shuffled, epochs=EPOCHS, steps_per_epoch=STEPS_PER_EPOCH, validation_data=validation,
                           shuffle=False, verbose=0).history
 
     optimizer, metrics = make_optimizer(1e-3, DECAY_STEPS), make_metrics()
-    run_epoch, _ = epoch.in_one_graph(make_steps(ours, optimizer, metrics), metrics, data, optimizer, seed)
+    run_epoch, _ = epoch.in_one_graph(make_steps(ours, optimizer, metrics), metrics, data, optimizer, seed,
+                                      jit_compile)
     history = run_epochs(ours, run_epoch, max_epochs=EPOCHS, patience=100)
 
     for column in ("loss", "binary_crossentropy", "accuracy", "val_binary_crossentropy", "val_accuracy"):

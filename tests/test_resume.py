@@ -17,18 +17,20 @@ from looptrain.train import train
 SHRUNK = {"n_validation": 100, "n_train": 400, "batch_size": 100, "checkpoint_every": 2, "seed": 3}
 
 
-def run(data_path, run_dir, max_epochs, resume=False, loop="epoch"):
-    experiment = load_experiment(REPO / "experiments" / "dropout.py", {**SHRUNK, "max_epochs": max_epochs, "loop": loop})
+def run(data_path, run_dir, max_epochs, resume=False, loop="epoch", jit_compile=False):
+    experiment = load_experiment(REPO / "experiments" / "dropout.py",
+                                 {**SHRUNK, "max_epochs": max_epochs, "loop": loop, "jit_compile": jit_compile})
     history = train(experiment, data_path, run_dir, DotsReporter(), resume=resume)
     return [{name: value for name, value in epoch.items() if name != "seconds"} for epoch in history.epochs]
 
 
-@pytest.mark.parametrize("loop", ["epoch", "step"])
-def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path, loop):
+@pytest.mark.parametrize("loop, jit_compile", [("epoch", False), ("epoch", True), ("step", False)],
+                         ids=["epoch", "epoch-xla", "step"])
+def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path, loop, jit_compile):
     data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
-    straight = run(data_path, tmp_path / "straight", max_epochs=6, loop=loop)
-    first = run(data_path, tmp_path / "resumed", max_epochs=3, loop=loop)
-    resumed = run(data_path, tmp_path / "resumed", max_epochs=6, resume=True, loop=loop)
+    straight = run(data_path, tmp_path / "straight", max_epochs=6, loop=loop, jit_compile=jit_compile)
+    first = run(data_path, tmp_path / "resumed", max_epochs=3, loop=loop, jit_compile=jit_compile)
+    resumed = run(data_path, tmp_path / "resumed", max_epochs=6, resume=True, loop=loop, jit_compile=jit_compile)
 
     assert first == straight[:3]
     assert resumed == straight  # every number of every epoch: weights, Adam, shuffling and dropout carried on
