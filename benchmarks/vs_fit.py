@@ -3,6 +3,7 @@
     python benchmarks/vs_fit.py                          # Tiny, 300 epochs, 3 repetitions of each
     python benchmarks/vs_fit.py --experiment experiments/large.py --epochs 20
     python benchmarks/vs_fit.py --scale                  # looptrain at n_train = 1e4, 1e5, 1e6
+    python benchmarks/vs_fit.py --set jit_compile=false  # looptrain with a field changed
 
 Each run is a child process of this one, so that each has its own peak resident memory (the kernel's
 `ru_maxrss`, read with `os.wait4`) and neither inherits the other's caches. The two sides alternate,
@@ -30,6 +31,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from looptrain.config import parse_set
+from looptrain.errors import ArgumentParser, InputError
 
 REPO = Path(__file__).resolve().parents[1]
 WARM_UP_EPOCHS = 5
@@ -71,14 +75,16 @@ def child_fit(experiment_path: str, epochs: int, n_train: int, data_path: str, l
             "n_validation": data.n_validation}
 
 
-def child_looptrain(experiment_path: str, epochs: int, n_train: int, data_path: str, logdir: str) -> dict:
+def child_looptrain(experiment_path: str, epochs: int, n_train: int, data_path: str, logdir: str,
+                    fields: str = "{}") -> dict:
     from rich.console import Console
 
     from looptrain.console import ProgressReporter
     from looptrain.experiment import load_experiment
     from looptrain.train import train
 
-    experiment = load_experiment(experiment_path, {"n_train": n_train, "max_epochs": epochs, "patience": epochs})
+    experiment = load_experiment(experiment_path, {**json.loads(fields), "n_train": n_train, "max_epochs": epochs,
+                                                   "patience": epochs})
     reporter = ProgressReporter(Console(file=open(os.devnull, "w"), force_terminal=True, width=120))
     history = train(experiment, Path(data_path), Path(logdir), reporter)
     config = json.loads((Path(logdir) / "config.json").read_text())
@@ -150,13 +156,15 @@ def compare(args) -> None:
         for repetition in range(args.repeats):
             order = ["fit", "looptrain"] if repetition % 2 == 0 else ["looptrain", "fit"]
             for kind in order:
+                fields = [json.dumps(args.fields)] if kind == "looptrain" else []
                 runs[kind].append(run_child(kind, args.experiment, args.epochs, args.n_train, data_path,
-                                            Path(scratch) / f"{kind}-{repetition}"))
+                                            Path(scratch) / f"{kind}-{repetition}", *fields))
                 print(f"  {kind} {repetition + 1}/{args.repeats}: {steady_rate(runs[kind][-1]['ends']):.1f} epochs/s",
                       file=sys.stderr)
             peaks.append(run_child("peak")["gflops"])
 
-    table = Table(title=f"{name}: {args.epochs} epochs, n_train {args.n_train:,}, medians of {args.repeats}")
+    changed = "".join(f", {field}={value}" for field, value in args.fields.items())
+    table = Table(title=f"{name}{changed}: {args.epochs} epochs, n_train {args.n_train:,}, medians of {args.repeats}")
     for column in ("", "epochs/s", "examples/s", "start-up s", "peak memory MB", "GFLOP/s", "of matmul peak"):
         table.add_column(column, justify="right")
     peak = statistics.median(peaks)
@@ -179,23 +187,32 @@ def compare(args) -> None:
 
 
 def scale(args) -> None:
+    """looptrain alone at three sizes of the training set. Each size runs enough epochs for about three
+    million training examples after the warm-up, so that the small size is not timed on a handful."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{Path(args.experiment).stem}, looptrain, {args.epochs} epochs per size, "
-                        f"medians of {args.repeats}")
-    for column in ("n_train", "µs per training example", "peak memory MB", "training rows MB"):
+    name = Path(args.experiment).stem
+    changed = "".join(f", {field}={value}" for field, value in args.fields.items())
+    table = Table(title=f"{name}{changed}, looptrain, medians of {args.repeats}")
+    for column in ("n_train", "epochs", "µs per training example", "peak memory MB", "training rows MB",
+                   "memory added / rows added"):
         table.add_column(column, justify="right")
+    first = None
     with tempfile.TemporaryDirectory() as scratch:
         for n_train in (10_000, 100_000, 1_000_000):
             data_path = prepare_data(n_train)
-            results = [run_child("looptrain", args.experiment, args.epochs, n_train, data_path,
-                                 Path(scratch) / f"{n_train}-{repetition}") for repetition in range(args.repeats)]
+            epochs = WARM_UP_EPOCHS + max(5, 3_000_000 // n_train)
+            results = [run_child("looptrain", args.experiment, epochs, n_train, data_path,
+                                 Path(scratch) / f"{n_train}-{repetition}", json.dumps(args.fields))
+                       for repetition in range(args.repeats)]
             rate = statistics.median(steady_rate(r["ends"]) for r in results)
             memory = statistics.median(r["peak_mb"] for r in results)
-            examples = results[0]["examples_per_epoch"]
-            table.add_row(f"{n_train:,}", f"{1e6 / (rate * examples):.2f}", f"{memory:.0f}",
-                          f"{n_train * 29 * 4 / 2 ** 20:.1f}")
+            rows_mb = n_train * 29 * 4 / 2 ** 20  # 28 features and a label, float32
+            added = "" if first is None else f"{(memory - first[0]) / (rows_mb - first[1]):.1f}"
+            first = first or (memory, rows_mb)
+            table.add_row(f"{n_train:,}", str(epochs), f"{1e6 / (rate * results[0]['examples_per_epoch']):.3f}",
+                          f"{memory:.0f}", f"{rows_mb:.1f}", added)
     Console(width=140).print(table)
 
 
@@ -208,17 +225,23 @@ def prepare_data(n_train: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="vs_fit", description=__doc__.splitlines()[0])
     parser.add_argument("--experiment", default="experiments/tiny.py")
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--n-train", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scale", action="store_true", help="looptrain alone at n_train = 1e4, 1e5, 1e6")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="change a configuration field on looptrain's side, as the command's --set does")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)  # one measurement, in its own process
     args = parser.parse_args()
+    try:
+        args.fields = parse_set(args.set)
+    except InputError as error:
+        parser.error(str(error))
     if args.child:
         kind, *arguments = args.child
-        arguments = [int(a) if a.isdigit() else a for a in arguments]
+        arguments = [int(a) if a.isdigit() else a for a in arguments]  # epochs and n_train
         print("\n" + json.dumps(CHILDREN[kind](*arguments)))  # on a line of its own, after any dots
     elif args.scale:
         scale(args)
