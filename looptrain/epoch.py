@@ -6,8 +6,9 @@ Two ways to run the same epoch, chosen by the `loop` field:
   small models that crossing costs more than the arithmetic.
 - `in_one_graph`: the whole epoch is one `tf.function`. The training rows stay in memory as tensors;
   each epoch draws a fresh random order of all of them (what `shuffle(N_TRAIN)` gives), gathers them
-  once in that order and slices the batches off in a `tf.while_loop`. Python is entered once per
-  epoch, not once per batch, and nothing waits for the host until the results are read.
+  once in that order, stacks them into batches and runs the steps in a `tf.while_loop`, compiled by
+  XLA where `jit_compile` says so. Python is entered once per epoch, not once per batch, and nothing
+  waits for the host until the results are read.
 Both call the same train and eval steps (`looptrain.step`), and both return the epoch's results as a
 dict of scalars and reset the metrics. What is not here: early stopping, files, the console.
 """
@@ -50,7 +51,8 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
     batch_size, steps_per_epoch = data.batch_size, data.steps_per_epoch
     # The validation rows as a stack of full batches, and the rows left over, if any.
     full = data.n_validation // batch_size * batch_size
-    validation_batches = as_batches(data.validation_features[:full], data.validation_labels[:full], batch_size)
+    validation_features, validation_labels = as_batches(data.validation_features[:full],
+                                                        data.validation_labels[:full], batch_size)
     validation_rest = data.validation_features[full:], data.validation_labels[full:]
 
     @tf.function(jit_compile=jit_compile)
@@ -61,13 +63,13 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
         # however many steps, where a Python `range` would copy the step into the graph each time.
         for step in tf.range(steps_per_epoch):
             steps.train(features[step], labels[step])
-        for batch in tf.range(len(validation_batches[0])):
-            steps.evaluate(validation_batches[0][batch], validation_batches[1][batch])
+        for batch in tf.range(len(validation_features)):
+            steps.evaluate(validation_features[batch], validation_labels[batch])
         if full < data.n_validation:  # decided while tracing: a short last batch, as `batch` leaves it
             steps.evaluate(*validation_rest)
         return {**read_results(metrics), "learning_rate": learning_rate}
 
-    @tf.function
+    @tf.function  # around the XLA part: XLA cannot compile the shuffle
     def run_epoch() -> dict:
         # One gather puts the epoch's rows in a fresh order; the batches are then slices of it. Rows
         # past the last full batch sit this epoch out (10,000 rows in batches of 500 leave none).
