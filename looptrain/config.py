@@ -73,7 +73,8 @@ class Config:
 
 FIELD_TYPES = {field.name: field.type for field in dataclasses.fields(Config)}
 # The text fields, and the words each may be.
-BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "on": True,
+                 "false": False, "0": False, "no": False, "off": False}
 CHOICES = {"loop": ("epoch", "step"), "dataset": ("higgs", "imdb"), "outputs": ("logits", "probabilities")}
 
 

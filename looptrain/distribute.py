@@ -18,10 +18,12 @@ import tensorflow as tf
 
 from looptrain.errors import InputError
 
+
 def make_strategy(name: str | None) -> tf.distribute.Strategy | None:
-    """The strategy `--distribute` names ("mirrored" or "multiworker"), or None. A `MultiWorkerMirroredStrategy` must be made at
-    program start, before TensorFlow runs any op: it starts this worker's server and joins the others,
-    which waits until every worker in `TF_CONFIG` has started."""
+    """The strategy `--distribute` names ("mirrored" or "multiworker"), or None. A
+    `MultiWorkerMirroredStrategy` must be made at program start, before TensorFlow runs any op: it
+    starts this worker's server and joins the others, which waits until every worker in `TF_CONFIG`
+    has started."""
     if name is None:
         return None
     if name == "mirrored":

@@ -55,9 +55,10 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
     `data.resolve` made of `--data`: a HIGGS-layout file, or for an IMDB experiment which reviews.
     With a `strategy`, train on its replicas; a worker other than the chief writes nothing to `run_dir`."""
     config = experiment.config
-    if strategy is not None:
-        # The replicas meet at every step to add up their gradients, so the loop calls one step at a
-        # time from Python: a whole epoch in one graph is for one device.
+    if strategy is not None or tf.config.functions_run_eagerly():
+        # The steps are called batch by batch under a strategy, whose replicas meet at every step to
+        # add up their gradients, and in eager mode (for a debugger), where one epoch in one graph
+        # would be a Python loop over batches anyway. config.json then says so.
         config = dataclasses.replace(config, loop="step")
     chief = distribute.is_chief(strategy)
     # Same seed, same initial weights, same shuffling, same dropout masks, same numbers.
@@ -76,10 +77,7 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
         optimizer.build(model.trainable_variables)  # Adam's moments too, before `Checkpoints` would
         metrics = make_metrics(from_logits)
     steps = make_steps(model, optimizer, metrics, config.batch_size, strategy, from_logits)
-    # Eager mode (for a debugger) turns every graph back into Python, so one epoch in one graph would
-    # be a Python loop over batches anyway: the plain loop is the honest one there.
-    loop = "step" if tf.config.functions_run_eagerly() else config.loop
-    if loop == "epoch":
+    if config.loop == "epoch":
         run_epoch, shuffling = epoch.in_one_graph(steps, metrics, data, optimizer, config.seed,
                                                   config.jit_compile)
     else:
@@ -94,8 +92,8 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
     save_to = None if chief else tempfile.TemporaryDirectory(prefix="looptrain-worker-checkpoints-")
     # Outside the scope: the checkpoint's bookkeeping (the history as a string among it) is each
     # process's own; a strategy could not mirror a string variable.
-    checkpoints = Checkpoints(run_dir / "checkpoints", model, optimizer, loop, shuffling, config.checkpoint_every,
-                              save_to and Path(save_to.name))
+    checkpoints = Checkpoints(run_dir / "checkpoints", model, optimizer, config.loop, shuffling,
+                              config.checkpoint_every, save_to and Path(save_to.name))
     if resume:
         checkpoints.check_resumable()
 
@@ -122,7 +120,8 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
 
     replicas = f", {strategy.num_replicas_in_sync} replicas" if strategy is not None else ""
     reporter.start(experiment.name, config.max_epochs, f"{experiment.description}\n"
-                   f"  {model.count_params():,} parameters, {data.n_train:,} training rows{replicas}, data: {data_path}")
+                   f"  {model.count_params():,} parameters, {data.n_train:,} training rows{replicas}, "
+                   f"data: {data_path}")
     try:
         with Interruption() as interruption:
             history = run_epochs(model, run_epoch, max_epochs=config.max_epochs,
