@@ -3,8 +3,9 @@
 Bad input (`InputError`) is one line on stderr and exit code 2. A run stopped by a signal
 (`Interrupted`) has saved what it had and says how to resume; its exit code is the shell's for that
 signal, 130 for SIGINT (Ctrl-C) and 143 for SIGTERM. A loss that stopped being a number
-(`NumericalFault`) is one line naming the epoch and the culprit, and exit code 3. Anything else that
-goes wrong is a bug in looptrain, and keeps its traceback.
+(`NumericalFault`) is one line naming the epoch and the culprit, and exit code 3. A cluster that lost
+one of its workers (`WorkerLost`) is one line saying how to resume, and exit code 4. Anything else
+that goes wrong is a bug in looptrain, and keeps its traceback.
 """
 
 import argparse
@@ -28,6 +29,12 @@ class NumericalFault(Exception):
     """A loss or a gradient became NaN or infinite; the run kept its best weights and its history so far."""
 
     exit_code = 3
+
+
+class WorkerLost(Exception):
+    """Under `--distribute multiworker`, another worker stopped answering; the run keeps its checkpoints."""
+
+    exit_code = 4
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -1,8 +1,10 @@
 """The command line: `python -m looptrain.run EXPERIMENT.py [EXPERIMENT.py ...] [options]`.
 
 The only place that turns text into configuration and errors into exit codes: bad input is one
-line on stderr and exit code 2; a loss that is no longer a number, exit code 3; a run stopped by
-SIGINT or SIGTERM, 130 or 143, after saving a checkpoint and printing the command that resumes it.
+line on stderr and exit code 2; a loss that is no longer a number, exit code 3; a cluster that lost
+a worker (`--distribute multiworker`), exit code 4, with how to resume from the last checkpoint; a
+run stopped by SIGINT or SIGTERM, 130 or 143, after saving a checkpoint and printing the command that
+resumes it.
 It loads every experiment first, so a typo in the third file stops the command before the first one
 trains; then it trains each in turn and, for several, draws them on one comparison plot. `--resume`
 carries each run on from its latest checkpoint instead of starting it again.
@@ -18,12 +20,13 @@ chief writes the run folders and the comparison plot.
 """
 
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
 
 from looptrain.config import parse_set
-from looptrain.errors import ArgumentParser, InputError, Interrupted, NumericalFault
+from looptrain.errors import ArgumentParser, InputError, Interrupted, NumericalFault, WorkerLost
 from looptrain.experiment import load_experiment
 
 
@@ -115,6 +118,8 @@ def main(argv=None) -> int:
         return 2
 
     # Imported only now: the command line's own checks above should not wait for TensorFlow.
+    import tensorflow as tf
+
     from looptrain import data
     from looptrain.console import make_reporter
     from looptrain.history import common_folder, read_history, summarize
@@ -125,14 +130,21 @@ def main(argv=None) -> int:
     if eager:
         run_eagerly()
         reporter.warn("eager mode: the steps run as plain Python, for a debugger, several times slower")
+    # In a cluster, a worker that stops answering reaches the others as UnavailableError: the aborted
+    # all-reduce and TensorFlow's own health checks both say UNAVAILABLE. Anywhere else that error is a
+    # bug and keeps its traceback, so without a cluster the tuple is empty and catches nothing.
+    lost_worker = (tf.errors.UnavailableError,) if args.distribute == "multiworker" else ()
     rows = []
     try:
         for experiment in experiments:
             data_path = data.resolve(args.data, experiment.config)
-            history = train(experiment, data_path, run_folder(args.logdir, experiment), reporter, args.resume,
-                            strategy)
+            folder = run_folder(args.logdir, experiment)
+            try:
+                history = train(experiment, data_path, folder, reporter, args.resume, strategy)
+            except lost_worker as error:
+                raise worker_lost(experiment.name, error, strategy, folder) from None
             rows.append(summarize(experiment.name, history.epochs, history.best_epoch))
-    except (InputError, NumericalFault) as error:
+    except (InputError, NumericalFault, WorkerLost) as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
         return error.exit_code
     except Interrupted as interruption:
@@ -152,6 +164,43 @@ def run_folder(logdir: Path, experiment) -> Path:
     so that experiments/imdb/l2.py never replaces experiments/l2.py's run."""
     folder = logdir / "imdb" if experiment.config.dataset == "imdb" else logdir
     return folder / experiment.path.stem
+
+
+def worker_lost(name: str, error, strategy, folder: Path) -> WorkerLost:
+    """The one line for a cluster that lost a worker: which worker, when TensorFlow's message names it
+    (as /job:worker/replica:0/task:1), what TensorFlow says happened, and how to carry on. The run
+    stopped in the middle, so `train` wrote neither history.csv nor the best weights: only checkpoints
+    remain."""
+    import tensorflow as tf
+
+    from looptrain.distribute import is_chief
+
+    resolver = strategy.cluster_resolver
+    # Every task the message names but this one, which its opening {{function_node ...}} names too.
+    tasks = {(job, int(index)) for job, index in re.findall(r"/job:(\w+)/(?:replica:\d+/)?task:(\d+)", error.message)}
+    lost = " and ".join(f"{job} {index}" for job, index in sorted(tasks - {(resolver.task_type, resolver.task_id)}))
+    checkpoints = folder / "checkpoints"
+    if not is_chief(strategy):  # the run folder, and its checkpoints, are the chief's
+        carry_on = f"Restart every worker with --resume to carry on from the chief's last checkpoint in {checkpoints}"
+    elif tf.train.latest_checkpoint(str(checkpoints)):
+        carry_on = f"Restart every worker with --resume to carry on from the last checkpoint in {checkpoints}"
+    else:
+        carry_on = "No checkpoint was saved yet: start every worker again, without --resume"
+    return WorkerLost(f"{name}: the cluster lost {lost or 'a worker'} ({type(error).__name__}: "
+                      f"{what_happened(error.message)}); training is synchronous, so this worker stops too. {carry_on}")
+
+
+def what_happened(message: str) -> str:
+    """The first line of TensorFlow's error message that says what went wrong, e.g. "Collective ops is
+    aborted by: recvmsg:Connection reset by peer". Skipped before it: the {{function_node ...}} it
+    failed in, and for an error inside a graph, the "Graph execution error:" heading and the Python
+    lines that defined the failing node ("Detected at node ... defined at", then indented lines)."""
+    message = re.sub(r"^\{\{.*?\}\}\s*", "", message)
+    for line in message.splitlines():
+        if line.strip() and not line[0].isspace() and line != "Graph execution error:" \
+                and not line.startswith("Detected at node"):
+            return line.rstrip(": ")
+    return "no message"
 
 
 def resume_command(argv, experiment_path) -> str:

@@ -1,21 +1,27 @@
 """Training under tf.distribute, on one machine's CPU: two replicas end where one device ends, the
-wrong loss scalings do not, and two worker processes train through the real command as one."""
+wrong loss scalings do not, two worker processes train through the real command as one, and when one
+of them is killed the other stops with one line and exit code 4."""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import REPO, assert_one_line_error
 from looptrain import synthetic
 from looptrain.console import DotsReporter
 from looptrain.experiment import load_experiment
 from looptrain.history import COLUMNS, read_history
-from looptrain.run import main
+from looptrain.run import main, worker_lost
 from looptrain.train import train
 
 SHRUNK = {"n_validation": 200, "n_train": 800, "batch_size": 100, "max_epochs": 2}
@@ -83,15 +89,17 @@ def free_ports(count):
     return ports
 
 
-def test_two_workers_train_tiny_through_the_command_and_only_the_chief_writes(tmp_path):
+def start_two_workers(tmp_path, *options) -> list[subprocess.Popen]:
+    """Tiny, shrunk, trained by two worker processes through the real command, in tmp_path/worker0/
+    (the chief) and tmp_path/worker1/, each with its stderr in stderr.txt there. The caller stops them."""
     cache = tmp_path / "cache"
     # Written once, before the workers start, so that they do not both write it at once.
-    data_path = synthetic.cached(SHRUNK["n_validation"] + SHRUNK["n_train"], 0, cache)
+    synthetic.cached(SHRUNK["n_validation"] + SHRUNK["n_train"], 0, cache)
     cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
     command = [sys.executable, "-m", "looptrain.run", str(REPO / "experiments" / "tiny.py"), "--distribute",
-               "multiworker", "--dots", "--logdir", "runs", "--max-epochs", "2",
+               "multiworker", "--dots", "--logdir", "runs",
                *[word for field in ("n_validation", "n_train", "batch_size") for word in
-                 ("--set", f"{field}={SHRUNK[field]}")]]
+                 ("--set", f"{field}={SHRUNK[field]}")], *options]
     workers = []
     try:
         for index in (0, 1):
@@ -104,13 +112,27 @@ def test_two_workers_train_tiny_through_the_command_and_only_the_chief_writes(tm
             with open(folder / "stderr.txt", "w") as stderr:
                 workers.append(subprocess.Popen(command, cwd=folder, env=environment, stdout=subprocess.DEVNULL,
                                                 stderr=stderr))
+    except BaseException:
+        stop(workers)
+        raise
+    return workers
+
+
+def stop(workers):
+    """Kill whichever workers still run, and reap them all."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.kill()
+        worker.wait()
+
+
+def test_two_workers_train_tiny_through_the_command_and_only_the_chief_writes(tmp_path):
+    workers = start_two_workers(tmp_path, "--max-epochs", "2")
+    try:
         for worker in workers:
             worker.wait(timeout=180)
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+        stop(workers)
     for index, worker in enumerate(workers):
         assert worker.returncode == 0, (tmp_path / f"worker{index}" / "stderr.txt").read_text()[-3000:]
 
@@ -125,12 +147,95 @@ def test_two_workers_train_tiny_through_the_command_and_only_the_chief_writes(tm
     # The two workers trained as one device does on the same global batches: their rows of each batch
     # add up to the batch, and the same seed gives both the same weights and the same shuffled order.
     experiment = load_experiment(REPO / "experiments" / "tiny.py", {**SHRUNK, "loop": "step"})
+    data_path = synthetic.cached(SHRUNK["n_validation"] + SHRUNK["n_train"], 0, tmp_path / "cache")
     one_device = train(experiment, data_path, tmp_path / "one-device" / "tiny", DotsReporter())
     history = read_history(chief / "history.csv")
     assert history["epoch"] == [0, 1]
     for column in COLUMNS[1:-1]:  # all but `epoch` and the wall-clock `seconds`
         np.testing.assert_allclose(history[column], [epoch[column] for epoch in one_device.epochs], rtol=1e-5,
                                    err_msg=column)
+
+
+def test_when_a_worker_is_killed_the_chief_stops_with_one_line_and_exit_code_4(tmp_path):
+    # Far more epochs than the test lasts, and a checkpoint after each, so that the kill comes mid-run.
+    workers = start_two_workers(tmp_path, "--max-epochs", "10000", "--set", "checkpoint_every=1")
+    chief = tmp_path / "worker0" / "runs" / "tiny"
+    try:
+        deadline = time.monotonic() + 120  # the workers' start, TensorFlow's import included, is most of it
+        while not (chief / "checkpoints" / "checkpoint").is_file():
+            assert workers[0].poll() is None and time.monotonic() < deadline, \
+                (tmp_path / "worker0" / "stderr.txt").read_text()[-3000:]
+            time.sleep(0.2)
+        workers[1].send_signal(signal.SIGKILL)
+        # TensorFlow notices at the next all-reduce, or within its heartbeats' timeout (about 10 s).
+        code = workers[0].wait(timeout=60)
+    finally:
+        stop(workers)
+
+    # TensorFlow's C++ runtime logs the aborted all-reduce itself, as ERROR lines ("E0000 ...
+    # ring_alg.cc ...", messages of several lines), which TF_CPP_MIN_LOG_LEVEL=2 lets through. So
+    # ours is the last line and the only one of looptrain's, and no traceback comes before it.
+    stderr = (tmp_path / "worker0" / "stderr.txt").read_text()
+    lines = stderr.splitlines()
+    assert code == 4, stderr[-3000:]
+    assert [line for line in lines if line.startswith("looptrain:")] == lines[-1:], stderr[-3000:]
+    assert "Traceback" not in stderr
+    assert lines[-1].startswith("looptrain: error: Tiny: the cluster lost worker 1 (UnavailableError: ")
+    assert lines[-1].endswith(f"Restart every worker with --resume to carry on from the last checkpoint in "
+                              f"{Path('runs') / 'tiny' / 'checkpoints'}")
+    # Nothing that could pass for a finished run: only what was there from the start, and checkpoints.
+    assert sorted(path.name for path in chief.iterdir()) == ["checkpoints", "config.json", "train", "validation"]
+
+
+# What a worker's all-reduce raised when the other worker was killed, depending on when: TensorFlow's
+# heartbeats missed it, its connection was reset mid-step, or that happened inside a graph (the eval step).
+HEARTBEATS = ("{{function_node __wrapped__CollectiveReduceV2_Nordering_token_1_device_/job:worker/replica:0/task:0/"
+              "device:CPU:0}} Collective ops is aborted by: Error reported from /job:worker/task:1: The following "
+              "tasks are unhealthy (stopped sending heartbeats):\n/job:worker/replica:0/task:1\nThe tasks have "
+              "crashed. Check the task logs for an earlier error, or scheduler events (e.g. preemption, eviction) "
+              "to debug further.\nThe error could be from a previous operation. Restart your program to reset. "
+              "[Op:CollectiveReduceV2] name: ")
+RESET = ("{{function_node __wrapped__CollectiveReduceV2_Nordering_token_1_device_/job:worker/replica:0/task:0/"
+         "device:CPU:0}} Collective ops is aborted by: recvmsg:Connection reset by peer\nAdditional GRPC error "
+         "information from remote target /job:worker/replica:0/task:1 while calling /tensorflow.WorkerService/"
+         "RecvBuf:\n:UNKNOWN:Error received from peer  {grpc_message:\"recvmsg:Connection reset by peer\", "
+         "grpc_status:14}\nThe error could be from a previous operation. Restart your program to reset. "
+         "[Op:CollectiveReduceV2] name: ")
+IN_A_GRAPH = ("Graph execution error:\n\nDetected at node CollectiveGatherV2 defined at (most recent call last):\n"
+              '  File "looptrain/distribute.py", line 98, in distributed_eval_step\n\nCollective ops is aborted by: '
+              "recvmsg:Connection reset by peer\nAdditional GRPC error information from remote target "
+              "/job:worker/replica:0/task:1 while calling /tensorflow.WorkerService/RecvBuf:\n\t "
+              "[[{{node CollectiveGatherV2}}]] [Op:__inference_distributed_eval_step_2101]")
+
+
+def worker_of_two(index):
+    """What `worker_lost` asks of a strategy, for worker `index` of a cluster of two workers."""
+    cluster = tf.train.ClusterSpec({"worker": ["localhost:1", "localhost:2"]})
+    return SimpleNamespace(cluster_resolver=tf.distribute.cluster_resolver.SimpleClusterResolver(
+        cluster, task_type="worker", task_id=index))
+
+
+@pytest.mark.parametrize("message, said", [
+    (HEARTBEATS, "Collective ops is aborted by: Error reported from /job:worker/task:1: The following tasks are "
+                 "unhealthy (stopped sending heartbeats)"),
+    (RESET, "Collective ops is aborted by: recvmsg:Connection reset by peer"),
+    (IN_A_GRAPH, "Collective ops is aborted by: recvmsg:Connection reset by peer"),
+])
+def test_the_lost_worker_line_names_the_worker_and_what_tensorflow_said(tmp_path, message, said):
+    error = tf.errors.UnavailableError(None, None, message)
+    assert str(worker_lost("Tiny", error, worker_of_two(0), tmp_path / "tiny")) == (
+        f"Tiny: the cluster lost worker 1 (UnavailableError: {said}); training is synchronous, so this worker "
+        f"stops too. No checkpoint was saved yet: start every worker again, without --resume")
+
+
+def test_a_worker_other_than_the_chief_points_to_the_chiefs_checkpoints(tmp_path):
+    error = tf.errors.UnavailableError(None, None, "Collective ops is aborted by: recvmsg:Connection reset by peer\n"
+                                       "Additional GRPC error information from remote target "
+                                       "/job:worker/replica:0/task:0 while calling /tensorflow.WorkerService/RecvBuf:")
+    assert str(worker_lost("Tiny", error, worker_of_two(1), tmp_path / "tiny")).endswith(
+        f"the cluster lost worker 0 (UnavailableError: Collective ops is aborted by: recvmsg:Connection reset by "
+        f"peer); training is synchronous, so this worker stops too. Restart every worker with --resume to carry "
+        f"on from the chief's last checkpoint in {tmp_path / 'tiny' / 'checkpoints'}")
 
 
 def test_an_unknown_strategy_is_one_line_and_exit_code_2(tmp_path, capsys):
