@@ -19,7 +19,7 @@ from looptrain.loop import run_epochs
 from looptrain.models import mlp
 from looptrain.step import make_metrics, make_steps
 from looptrain.train import make_optimizer
-from test_parity import assert_same_weights
+from test_parity import assert_same_epochs, assert_same_weights
 from test_step import known_weights
 
 NAMES = ["baseline", "smaller", "bigger", "l2", "dropout"]
@@ -100,9 +100,7 @@ def test_baseline_epochs_report_what_the_tutorials_fit_reports():
     run_epoch, _ = epoch.step_by_step(steps, metrics, optimizer, train, validation, steps_per_epoch=4)
     history = run_epochs(ours, run_epoch, max_epochs=3, patience=3)
 
-    for column in ("loss", "binary_crossentropy", "accuracy", "val_binary_crossentropy", "val_accuracy"):
-        np.testing.assert_allclose([epoch[column] for epoch in history.epochs], fit[column], rtol=1e-5,
-                                   err_msg=column)
+    assert_same_epochs(history, fit)
     assert history.best_epoch == stopping.best_epoch
     assert_same_weights(ours, theirs)
 

@@ -48,6 +48,13 @@ def compile_as_the_tutorial(model):
                            keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
 
 
+def assert_same_epochs(history, fit):
+    """looptrain's results, epoch by epoch, against the `History.history` of fit."""
+    for column in ("loss", "binary_crossentropy", "accuracy", "val_binary_crossentropy", "val_accuracy"):
+        np.testing.assert_allclose([results[column] for results in history.epochs], fit[column], rtol=1e-5,
+                                   err_msg=column)
+
+
 def assert_same_weights(ours, keras_model):
     for mine, theirs in zip(ours.get_weights(), keras_model.get_weights()):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-7)
@@ -87,9 +94,7 @@ def test_epochs_report_what_fit_reports_and_end_at_the_same_best_weights(name):
                                       STEPS_PER_EPOCH)
     history = run_epochs(ours, run_epoch, max_epochs=EPOCHS, patience=100)
 
-    for column in ("loss", "binary_crossentropy", "accuracy", "val_binary_crossentropy", "val_accuracy"):
-        np.testing.assert_allclose([epoch[column] for epoch in history.epochs], fit[column], rtol=1e-5,
-                                   err_msg=column)
+    assert_same_epochs(history, fit)
     assert history.best_epoch == stopping.best_epoch
     assert_same_weights(ours, keras_model)
 
@@ -137,6 +142,4 @@ def test_a_whole_epoch_in_one_graph_is_fits_epoch_over_the_same_shuffled_rows(na
                                       jit_compile)
     history = run_epochs(ours, run_epoch, max_epochs=EPOCHS, patience=100)
 
-    for column in ("loss", "binary_crossentropy", "accuracy", "val_binary_crossentropy", "val_accuracy"):
-        np.testing.assert_allclose([epoch[column] for epoch in history.epochs], fit[column], rtol=1e-5,
-                                   err_msg=column)
+    assert_same_epochs(history, fit)
