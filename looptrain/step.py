@@ -90,6 +90,6 @@ def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer, metric
 
     if strategy is not None:
         train_step, eval_step = on_every_replica(strategy, train_step, eval_step)
-    # The one place where Python becomes a graph. `tf.config.run_functions_eagerly(True)` turns
-    # both back into plain Python, for a debugger.
+    # Where the steps become graphs (`looptrain.epoch` can make a whole epoch one graph around them).
+    # `tf.config.run_functions_eagerly(True)` turns them back into plain Python, for a debugger.
     return Steps(train=tf.function(train_step), evaluate=tf.function(eval_step))
