@@ -9,8 +9,9 @@ Large, and a training cross-entropy *above* the validation one early on: it is m
 
 from looptrain.models import mlp
 
-# Dropout on four layers of 512 units draws a million random numbers a step and masks them in and
-# out: element-wise work that XLA's CPU code does on one core. Without XLA an epoch is ~25% faster here.
+# Dropout on four layers of 512 units draws a million random numbers a step and masks with them:
+# element-wise work that TensorFlow's own kernels do better than XLA's CPU code. Without XLA an epoch
+# takes a quarter less time here (387 against 515 ms for Dropout).
 fields = {"jit_compile": False}
 
 

@@ -39,9 +39,9 @@ class Config:
     # Speed: "epoch" runs a whole epoch (its train steps and its validation) as one graph over the data
     # held in memory; "step" calls the train step once per batch from Python, as `fit` does.
     loop: str = "epoch"
-    # XLA compiles the epoch's graph (loop="epoch" only) into a few fused kernels. Several times faster
-    # for small models, whose steps are many tiny operations; slower for dropout on wide layers, whose
-    # element-wise work XLA's CPU code does on one core where TensorFlow's kernels use them all.
+    # XLA compiles the epoch's graph (loop="epoch" only) into a few fused kernels. Twice as fast for
+    # small models, whose steps are many tiny operations; slower for dropout on wide layers, whose
+    # element-wise mask work TensorFlow's own kernels do better (spread over every core).
     jit_compile: bool = True
 
     def __post_init__(self):
