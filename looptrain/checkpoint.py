@@ -32,14 +32,14 @@ from looptrain.errors import InputError
 class Checkpoints:
     def __init__(self, folder: Path, model, optimizer, loop: str, shuffling, every: int,
                  save_to: Path | None = None):
+        """`optimizer` must be built already (`train` builds it, in the strategy's scope if there is
+        one): an optimizer without its slots yet would silently skip them on restore."""
         self.folder = folder  # the run's checkpoints, which a resumed run starts from
         self.save_to = save_to or folder  # where this process saves them
         self.every = every  # 0: only at the end and when interrupted
         self.model, self.optimizer, self.shuffling = model, optimizer, shuffling
         # The two loops keep their shuffling in different objects: a run resumes only with its own.
         self.loop = tf.Variable(loop)
-        # Built now, before anything is restored: an optimizer without its slots yet silently skips them.
-        optimizer.build(model.trainable_variables)
         # What the loop keeps as Python numbers, mirrored in variables so that a checkpoint can hold it.
         self.best_value = tf.Variable(math.inf, dtype=tf.float64)
         self.best_epoch = tf.Variable(-1, dtype=tf.int64)  # -1: no best epoch yet

@@ -74,7 +74,9 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
         model = experiment.build_model()
         optimizer = make_optimizer(config.learning_rate, decay_steps=data.steps_per_epoch * config.decay_epochs,
                                    weight_decay=config.weight_decay)
-        optimizer.build(model.trainable_variables)  # Adam's moments too, before `Checkpoints` would
+        # Adam's moments made now, before anything is restored: an optimizer without its slots yet
+        # silently skips them in a checkpoint.
+        optimizer.build(model.trainable_variables)
         metrics = make_metrics(from_logits)
     steps = make_steps(model, optimizer, metrics, config.batch_size, strategy, from_logits)
     if config.loop == "epoch":

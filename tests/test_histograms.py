@@ -52,8 +52,8 @@ def test_histograms_come_every_m_epochs_and_hold_the_kernels(tmp_path, every, st
     expected = [values for values in model.get_weights() if values.ndim == 2]
     for tag, kernel in zip(sorted(written), expected):
         assert sorted(written[tag]) == steps
-        for histogram in written[tag].values():
-            assert_describes(histogram, kernel)
+        for buckets in written[tag].values():
+            assert_describes(buckets, kernel)
     assert histograms(tmp_path / "validation") == {}
 
 
