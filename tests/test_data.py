@@ -1,11 +1,13 @@
 """The loader reads a HIGGS-layout file the tutorial's way: checked row by row against numpy."""
 
+import gc
 import gzip
 import hashlib
 import re
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import made_up_rows, write_rows
 from looptrain import data
@@ -19,6 +21,8 @@ SMALL = Config(n_validation=30, n_train=100, batch_size=25)
 def test_validation_rows_are_the_first_rows_in_order(tmp_path):
     rows = made_up_rows(200)
     loaded = data.load(write_rows(tmp_path / "rows.csv.gz", rows), SMALL)
+    gc.collect()  # the arrays the loader parsed into are gone from Python: the tensors must own the rows
+    assert loaded.validation_features.dtype == tf.float32
     features, labels = (np.concatenate(parts) for parts in zip(*[(f.numpy(), l.numpy()) for f, l in loaded.validation_batches()]))
     np.testing.assert_allclose(features, rows[:30, 1:], rtol=1e-6)  # features: columns 1..28
     np.testing.assert_array_equal(labels[:, 0], rows[:30, 0])  # the label: column 0
@@ -95,6 +99,7 @@ GOOD = ",".join(["1"] + ["0.5"] * 28)
     (",".join(["2"] + ["0.5"] * 28), "row 41: the label (column 1) is 2, not 0 or 1"),
     (",".join(["0"] + ["0.5"] * 5 + ["nan"] + ["0.5"] * 22), "row 41: column 7 is nan, not a finite number"),
     (",".join(["0"] + ["0.5"] * 27 + ["-inf"]), "row 41: column 29 is -inf, not a finite number"),
+    ("", "row 41: 0 columns, expected 29"),  # a blank line is not skipped over
 ])
 def test_a_bad_row_is_named(tmp_path, bad_row, message):
     # Row 41 is a training row (30 validation rows come first): the whole file is checked.
@@ -107,6 +112,16 @@ def test_a_file_that_is_not_gzip_is_refused(tmp_path):
     path = tmp_path / "rows.csv.gz"
     path.write_text(GOOD + "\n")
     with pytest.raises(InputError, match="is not a readable gzip-compressed CSV"):
+        data.load(path, SMALL)
+
+
+def test_a_damaged_gzip_file_is_refused(tmp_path):
+    path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(200))
+    damaged = bytearray(path.read_bytes())
+    damaged[len(damaged) // 4] ^= 0xFF  # one flipped byte in the compressed stream, among the rows read
+    path.write_bytes(bytes(damaged))
+    # Inflating garbage may fail, or give text that is not 29 numbers a row: either way, one line.
+    with pytest.raises(InputError, match=re.escape(f"data file {path}")):
         data.load(path, SMALL)
 
 
