@@ -12,8 +12,8 @@ faster during the benchmark weighs on both alike. The figures are medians over t
 
 - fit: the tutorial's `compile_and_fit`: `Model.fit(train_ds, steps_per_epoch, epochs,
   validation_data)` with the EpochDots-style progress, `EarlyStopping(val_binary_crossentropy,
-  patience)` and `TensorBoard` callbacks, Adam with `InverseTimeDecay`, on the same in-memory rows
-  shuffled over the whole training set.
+  patience)` and `TensorBoard` callbacks, Adam with `InverseTimeDecay`, reading the same file through
+  the tutorial's own `tf.data` pipeline (`CsvDataset`, `cache`, `shuffle(N_TRAIN)`).
 - looptrain: `looptrain.train.train`, what the command runs: TensorBoard summaries, the rich progress
   bar (drawn to /dev/null as if to a terminal), early stopping, checkpoints and history.
 Patience is the number of epochs, so that early stopping watches every epoch and ends neither run.
@@ -42,16 +42,16 @@ WARM_UP_EPOCHS = 5
 def child_fit(experiment_path: str, epochs: int, n_train: int, data_path: str, logdir: str) -> dict:
     import keras
 
-    from looptrain import data as data_module
     from looptrain.experiment import load_experiment
     from looptrain.train import make_optimizer
 
     experiment = load_experiment(experiment_path, {"n_train": n_train})
     config = experiment.config
     keras.utils.set_random_seed(config.seed)
-    data = data_module.load(Path(data_path), config)
+    train_batches, validation_batches = tutorial_datasets(data_path, config)
+    steps_per_epoch = config.n_train // config.batch_size
     model = experiment.build_model()
-    model.compile(optimizer=make_optimizer(config.learning_rate, data.steps_per_epoch * config.decay_epochs),
+    model.compile(optimizer=make_optimizer(config.learning_rate, steps_per_epoch * config.decay_epochs),
                   loss=keras.losses.BinaryCrossentropy(from_logits=True),
                   metrics=[keras.losses.BinaryCrossentropy(from_logits=True, name="binary_crossentropy"),
                            "accuracy"])
@@ -65,14 +65,31 @@ def child_fit(experiment_path: str, epochs: int, n_train: int, data_path: str, l
             ends.append(time.perf_counter())
 
     start = time.perf_counter()
-    model.fit(data.train_batches(), steps_per_epoch=data.steps_per_epoch, epochs=epochs,
-              validation_data=data.validation_batches(), verbose=0,
+    model.fit(train_batches, steps_per_epoch=steps_per_epoch, epochs=epochs,
+              validation_data=validation_batches, verbose=0,
               callbacks=[EpochDots(),
                          keras.callbacks.EarlyStopping(monitor="val_binary_crossentropy", patience=epochs),
                          keras.callbacks.TensorBoard(logdir)])
-    return {"ends": [end - start for end in ends], "examples_per_epoch": data.steps_per_epoch * config.batch_size,
+    return {"ends": [end - start for end in ends], "examples_per_epoch": steps_per_epoch * config.batch_size,
             "kernels": [list(weight.shape) for weight in model.weights if len(weight.shape) == 2],
-            "n_validation": data.n_validation}
+            "n_validation": config.n_validation}
+
+
+def tutorial_datasets(data_path: str, config):
+    """The tutorial's input pipeline, as it is written there: `CsvDataset`, rows packed 10,000 at a
+    time, validation rows first, both sets cached, the training set shuffled over all of it."""
+    import tensorflow as tf
+
+    def pack_row(*row):
+        # Labels as (rows, 1), the one change: Keras 3's metrics refuse (rows,) against the logits.
+        return tf.stack(row[1:], 1), tf.expand_dims(row[0], 1)
+
+    rows = tf.data.experimental.CsvDataset(data_path, [float()] * 29, compression_type="GZIP")
+    packed = rows.batch(10_000).map(pack_row).unbatch()
+    validation = packed.take(config.n_validation).cache()
+    train = packed.skip(config.n_validation).take(config.n_train).cache()
+    return (train.shuffle(config.n_train).repeat().batch(config.batch_size),
+            validation.batch(config.batch_size))
 
 
 def child_looptrain(experiment_path: str, epochs: int, n_train: int, data_path: str, logdir: str,

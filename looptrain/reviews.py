@@ -144,7 +144,7 @@ def load(source: str, config: Config) -> Data:
                      f"than the {config.n_train} and {config.n_validation} asked: using what it has")
 
     def as_tensors(reviews, labels):
-        # Labels shaped like the model's output, (reviews, 1), as data.pack_row shapes HIGGS labels.
+        # Labels shaped like the model's output, (reviews, 1), as data.read_rows shapes HIGGS labels.
         return tf.constant(multi_hot(reviews)), tf.constant(np.reshape(labels, (-1, 1)), dtype=tf.float32)
 
     return Data(*as_tensors(train_reviews, train_labels), *as_tensors(test_reviews, test_labels),
