@@ -40,9 +40,10 @@ class Config:
     # held in memory; "step" calls the train step once per batch from Python, as `fit` does.
     loop: str = "epoch"
     # XLA compiles the epoch's graph (loop="epoch" only) into a few fused kernels. Twice as fast for
-    # small models, whose steps are many tiny operations; slower for dropout on wide layers, whose
-    # element-wise mask work TensorFlow's own kernels do better (spread over every core).
-    jit_compile: bool = True
+    # Tiny and Small, whose steps are many tiny operations, which is why they turn it on; no faster
+    # for Medium, a little for Large, slower for dropout on wide layers; and the compiler costs some
+    # 150 MB of memory, a fifth more than `fit` takes.
+    jit_compile: bool = False
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
