@@ -6,18 +6,22 @@ histograms of the model's kernels every `histogram_every` epochs.
 prefix, so TensorBoard draws training and validation of the same metric on one chart. `train/` also
 gets `kernel/dense`, `kernel/dense_1`, ...: the distribution of each weight matrix, where L2 and
 dropout show what they do to the weights. Per-step summaries are left out: one point per epoch is
-what the tutorial plots.
+what the tutorial plots. The scalars are handed to the writers at most once a second, for all the
+epochs since the last time.
 """
 
+import time
 from collections import Counter
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 from tensorboard.plugins.histogram import metadata as histogram_metadata
+from tensorboard.plugins.scalar import metadata as scalar_metadata
 
 TRAIN_NAMES = ["loss", "binary_crossentropy", "regularization_loss", "accuracy", "learning_rate"]
 VALIDATION_NAMES = ["val_binary_crossentropy", "val_accuracy"]
+SCALAR = scalar_metadata.create_summary_metadata(display_name=None, description=None)
 
 
 class Summaries:
@@ -27,30 +31,48 @@ class Summaries:
         self.kernels = kernel_tags(model)
         self.histogram_every = histogram_every  # 0: never
         # Seven scalars one by one are some forty small operations, each a trip from Python into
-        # TensorFlow; as one graph they are one trip. For a small model that saves a third of an epoch.
-        self.write_scalars = tf.function(self.scalars)
+        # TensorFlow; as one graph they are one trip, for as many epochs as are waiting.
+        self.write_scalars = tf.function(self.scalars, input_signature=[
+            tf.TensorSpec([None], tf.int64), tf.TensorSpec([None, len(TRAIN_NAMES + VALIDATION_NAMES)])])
+        self.waiting_epochs, self.waiting_values = [], []
+        self.last_written = time.monotonic()
 
     def write(self, epoch: int, results: dict) -> None:
-        # Tensors, not Python numbers: a `tf.function` traces anew for every new Python value.
-        step = tf.constant(epoch, tf.int64)  # int64, the type summaries take steps in
-        self.write_scalars(step, tf.constant([results[name] for name in TRAIN_NAMES + VALIDATION_NAMES]))
+        self.waiting_epochs.append(epoch)
+        self.waiting_values.append([results[name] for name in TRAIN_NAMES + VALIDATION_NAMES])
+        # Even one trip costs a quarter of a millisecond, a tenth of Tiny's epoch, so the scalars wait
+        # and go at most once a second. TensorBoard sees no difference: the writers buffer events
+        # for up to two minutes before they reach the file.
+        if time.monotonic() - self.last_written >= 1.0:
+            self.write_waiting()
         # As Keras's `histogram_freq`: epochs 0, M, 2M, ...; a histogram of 800,000 weights is
         # worth its cost now and then, not every epoch.
         if self.histogram_every and epoch % self.histogram_every == 0:
-            with self.train.as_default(step=step):
+            # int64, the type summaries take steps in
+            with self.train.as_default(step=tf.constant(epoch, tf.int64)):
                 for tag, kernel in self.kernels.items():
                     histogram(tag, kernel)
 
-    def scalars(self, step: tf.Tensor, values: tf.Tensor) -> None:
-        """`values` in the order of TRAIN_NAMES, then VALIDATION_NAMES."""
-        with self.train.as_default(step=step):
-            for index, name in enumerate(TRAIN_NAMES):
-                tf.summary.scalar(f"epoch_{name}", values[index])
-        with self.validation.as_default(step=step):
-            for index, name in enumerate(VALIDATION_NAMES, start=len(TRAIN_NAMES)):
-                tf.summary.scalar(f"epoch_{name.removeprefix('val_')}", values[index])
+    def write_waiting(self) -> None:
+        if self.waiting_epochs:
+            self.write_scalars(tf.constant(self.waiting_epochs, tf.int64), tf.constant(self.waiting_values))
+            self.waiting_epochs, self.waiting_values = [], []
+        self.last_written = time.monotonic()
+
+    def scalars(self, epochs: tf.Tensor, values: tf.Tensor) -> None:
+        """`values[i]` is epoch `epochs[i]`'s, in the order of TRAIN_NAMES, then VALIDATION_NAMES."""
+        # What `tf.summary.scalar` writes, but under the tag as given: `scalar` would prefix the
+        # loop's name scope ("while/epoch_loss") and TensorBoard would not match Keras's tags.
+        for row in tf.range(tf.shape(epochs)[0]):
+            with self.train.as_default(step=epochs[row]):
+                for index, name in enumerate(TRAIN_NAMES):
+                    tf.summary.write(f"epoch_{name}", values[row, index], metadata=SCALAR)
+            with self.validation.as_default(step=epochs[row]):
+                for index, name in enumerate(VALIDATION_NAMES, start=len(TRAIN_NAMES)):
+                    tf.summary.write(f"epoch_{name.removeprefix('val_')}", values[row, index], metadata=SCALAR)
 
     def close(self) -> None:
+        self.write_waiting()
         for writer in (self.train, self.validation):
             writer.flush()  # the writers buffer; without this the last epochs may never reach disk
             writer.close()
