@@ -19,6 +19,7 @@ machines `TF_CONFIG` lists (`looptrain.distribute`): every worker runs the same 
 chief writes the run folders and the comparison plot.
 """
 
+import gc
 import os
 import re
 import shlex
@@ -146,6 +147,12 @@ def main(argv=None) -> int:
             rows.append(summarize(experiment.name, history.epochs, history.best_epoch))
     except (InputError, NumericalFault, WorkerLost) as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
+        if isinstance(error, WorkerLost):
+            # A worker lost during an eager all-reduce leaves TensorFlow's thread pool for it open, held
+            # by the failed call's frames. Freed only at exit, after its pipes are closed, it would
+            # print a traceback under our one line; freed now, it goes quietly.
+            error.__context__ = None
+            gc.collect()
         return error.exit_code
     except Interrupted as interruption:
         print(f"looptrain: {interruption}; to resume: {resume_command(argv, experiment.path)}", file=sys.stderr)
