@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from looptrain.config import Config
-from looptrain.data import KERAS_IMDB, Data
+from looptrain.data import KERAS_IMDB, Data, aligned_empty, handed_over
 from looptrain.errors import InputError
 
 NUM_WORDS = 10_000  # the tutorial's num_words: each review becomes a vector of this many 0s and 1s
@@ -107,7 +107,8 @@ def generate(n_reviews: int, seed: int, split: int) -> tuple[list[np.ndarray], n
 
 def multi_hot(reviews, num_words: int = NUM_WORDS) -> np.ndarray:
     """The tutorial's `multi_hot_sequences`: row i has a 1.0 at every word id review i holds, else 0.0."""
-    vectors = np.zeros((len(reviews), num_words), dtype=np.float32)
+    vectors = aligned_empty((len(reviews), num_words))  # aligned, to be handed to TensorFlow as it is
+    vectors.fill(0.0)
     lengths = [len(review) for review in reviews]
     if sum(lengths):
         vectors[np.repeat(np.arange(len(reviews)), lengths), np.concatenate(reviews).astype(int)] = 1.0
@@ -145,7 +146,8 @@ def load(source: str, config: Config) -> Data:
 
     def as_tensors(reviews, labels):
         # Labels shaped like the model's output, (reviews, 1), as data.read_rows shapes HIGGS labels.
-        return tf.constant(multi_hot(reviews)), tf.constant(np.reshape(labels, (-1, 1)), dtype=tf.float32)
+        # 25,000 reviews are 1 GB of vectors: handed over, not copied.
+        return handed_over(multi_hot(reviews)), tf.constant(np.reshape(labels, (-1, 1)), dtype=tf.float32)
 
     return Data(*as_tensors(train_reviews, train_labels), *as_tensors(test_reviews, test_labels),
                 config.batch_size, shortfall)
