@@ -71,14 +71,13 @@ def eager_requested(flag: bool, environ) -> bool:
 
 
 def run_eagerly() -> None:
-    """Turn every `tf.function` back into plain Python, and tf.data's functions too (its debug mode,
-    which also makes the pipeline sequential). Both are process-wide and must come before any dataset
-    is built. This is the one switch: anything that runs many steps in one graph must ask
+    """Turn every `tf.function` back into plain Python, process-wide. (The loader is numpy, and the
+    `tf.data` pipelines map no Python function, so there is nothing for tf.data's debug mode to do.)
+    This is the one switch: anything that runs many steps in one graph must ask
     `tf.config.functions_run_eagerly()` and fall back to one step at a time."""
     import tensorflow as tf
 
     tf.config.run_functions_eagerly(True)
-    tf.data.experimental.enable_debug_mode()
 
 
 def import_tensorflow_quietly() -> None:
