@@ -4,10 +4,11 @@ A data file has the layout of UCI's `HIGGS.csv.gz`: gzip-compressed CSV, no head
 the label (1 signal, 0 background) first, then the 28 features. Three sources give such a file:
 `synthetic` (the project's own generator, the default, no network), `higgs` (the real 2.8 GB file,
 downloaded once) and any local path. Whatever the source, the same loader reads it, splitting it as
-the tutorial does, but with numpy rather than `tf.data` (`read_rows` says why). `resolve` also says what `--data` means for an IMDB experiment, and refuses a HIGGS source for
-one (or `imdb` for a HIGGS one); the reviews themselves are `looptrain.reviews`' business. What is
-not here: the model, the loop, and anything that prints (a short file is reported through the
-`Data.shortfall` message, for the caller to show).
+the tutorial does, but with numpy rather than `tf.data` (`read_rows` says why). `resolve` also says
+what `--data` means for an IMDB experiment, and refuses a HIGGS source for one (or `imdb` for a HIGGS
+one); the reviews themselves are `looptrain.reviews`' business. What is not here: the model, the
+loop, and anything that prints (a short file is reported through the `Data.shortfall` message, for
+the caller to show).
 """
 
 import csv
@@ -133,7 +134,7 @@ def load(path: Path, config: Config) -> Data:
 def read_rows(lines, n_rows: int, chunk_rows: int = 50_000) -> tuple[tf.Tensor, tf.Tensor]:
     """The next `n_rows` rows of `lines` (fewer if it ends first) as (features, labels) tensors of
     shapes (rows, 28) and (rows, 1): labels shaped like the model's output, as Keras's metrics want.
-    A row that is not 29 numbers, with finite features and a label of 0 or 1, raises ValueError.
+    Any row but 29 numbers, the features finite and the label 0 or 1, raises ValueError.
 
     The rows are parsed a chunk at a time straight into the arrays that become the tensors, so a
     million rows (112 MB) cost that and a chunk. Not `tf.data`'s `CsvDataset`, the tutorial's reader:
