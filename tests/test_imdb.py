@@ -11,14 +11,15 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO
-from looptrain import epoch, reviews
+from looptrain import data, epoch, reviews
 from looptrain.config import Config
+from looptrain.console import DotsReporter
 from looptrain.experiment import load_experiment
 from looptrain.history import COLUMNS, read_history
 from looptrain.loop import run_epochs
 from looptrain.models import mlp
 from looptrain.step import make_metrics, make_steps
-from looptrain.train import make_optimizer
+from looptrain.train import make_optimizer, train
 from test_parity import assert_same_epochs, assert_same_weights
 from test_step import known_weights
 
@@ -140,3 +141,17 @@ def test_every_imdb_experiment_runs_shrunk_through_the_real_command(tmp_path):
                              cwd=REPO, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert read_history(tmp_path / "runs" / "imdb" / "smaller" / "history.csv")["epoch"] == [0, 1, 2]
+
+
+def test_an_imdb_run_repeats_exactly(tmp_path):
+    # Bigger, validated on all 25,000 reviews: without XLA, TensorFlow's own CPU kernels gave two such
+    # runs that differed in the last digits (this test, with jit_compile=False, fails). The IMDB
+    # experiments compile with XLA, whose runs repeat exactly.
+    experiment = load_experiment(REPO / "experiments" / "imdb" / "bigger.py",
+                                 {"n_validation": 25_000, "n_train": 4096, "max_epochs": 2})
+    assert experiment.config.jit_compile
+    histories = [[{name: value for name, value in results.items() if name != "seconds"}
+                  for results in train(experiment, data.SYNTHETIC_REVIEWS, tmp_path / f"run{n}",
+                                       DotsReporter()).epochs]
+                 for n in range(2)]
+    assert len(histories[0]) == 2 and histories[0] == histories[1]  # every number, to the last bit
