@@ -7,9 +7,7 @@ Expect a little better than Tiny, and the first, mild signs of overfitting late 
 
 from looptrain.models import mlp
 
-# Tiny's and Small's steps are a few hundred operations on small matrices, where launching each one
-# costs more than its arithmetic. XLA fuses them into a few kernels: an epoch takes half the time,
-# for some 145 MB more memory (README, "Performance").
+# XLA, for the reason tiny.py gives: half the time an epoch, for some 145 MB more memory.
 fields = {"jit_compile": True}
 
 

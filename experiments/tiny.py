@@ -8,7 +8,7 @@ close to the training cross-entropy: too little capacity to memorize 10,000 rows
 
 from looptrain.models import mlp
 
-# Tiny's and Small's steps are a few hundred operations on small matrices, where launching each one
+# Tiny's (and Small's) steps are a few hundred operations on small matrices, where launching each one
 # costs more than its arithmetic. XLA fuses them into a few kernels: an epoch takes half the time,
 # for some 145 MB more memory (README, "Performance").
 fields = {"jit_compile": True}
