@@ -10,6 +10,7 @@ models keep the tutorial's sigmoid, and the loss takes their probabilities as su
 import keras
 
 from looptrain.data import N_FEATURES
+from looptrain.dropout import Dropout
 
 
 def mlp(hidden_units: list[int], regularizer=None, dropout_rate: float = 0.0, *, n_inputs: int = N_FEATURES,
@@ -21,7 +22,7 @@ def mlp(hidden_units: list[int], regularizer=None, dropout_rate: float = 0.0, *,
         # The regularizer adds its penalty to `model.losses`; the train step adds those to the loss.
         layers.append(keras.layers.Dense(units, activation=activation, kernel_regularizer=regularizer))
         if dropout_rate:
-            layers.append(keras.layers.Dropout(dropout_rate))
+            layers.append(Dropout(dropout_rate))
     # A logit: > 0 means "signal" is more likely than not. A probability: > 0.5 means the same.
     layers.append(keras.layers.Dense(1, activation="sigmoid" if outputs == "probabilities" else None))
     return keras.Sequential(layers)
