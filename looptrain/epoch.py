@@ -6,14 +6,17 @@ Two ways to run the same epoch, chosen by the `loop` field:
   small models that crossing costs more than the arithmetic.
 - `in_one_graph`: the whole epoch is one `tf.function`. The training rows stay in memory as tensors;
   each epoch draws a fresh random order of all of them (what `shuffle(N_TRAIN)` gives), gathers them
-  once in that order, stacks them into batches and runs the steps in a `tf.while_loop`, compiled by
-  XLA where `jit_compile` says so. Python is entered once per epoch, not once per batch, and nothing
-  waits for the host until the results are read.
+  in that order a chunk of at most 8 MB at a time (all of Tiny's 10,000 rows are one), stacks each
+  chunk into batches and runs the steps in a `tf.while_loop`, compiled by XLA where `jit_compile`
+  says so. Python is entered once per epoch, not once per batch, and nothing waits for the host
+  until the results are read.
 Both call the same train and eval steps (`looptrain.step`), and both return the epoch's results as a
 dict of scalars and reset the metrics. What is not here: early stopping, files, the console.
 """
 
 import tensorflow as tf
+
+CHUNK_BYTES = 8 * 2 ** 20  # the training rows are gathered into each epoch's order this much at a time
 
 
 def read_results(metrics: dict) -> dict:
@@ -44,11 +47,12 @@ def step_by_step(steps, metrics: dict, optimizer, train_batches, validation_batc
 
 
 def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: bool):
-    """An epoch as one graph, compiled by XLA with `jit_compile`. Returns `(run_epoch, state)`: `state`
-    is the random generator that draws each epoch's order, which a checkpoint holds to resume the same
-    sequence of orders."""
+    """An epoch as one graph, its steps and its validation compiled by XLA with `jit_compile`.
+    Returns `(run_epoch, state)`: `state` is the random generator that draws each epoch's order,
+    which a checkpoint holds to resume the same sequence of orders."""
     shuffling = tf.random.Generator.from_seed(seed)
     batch_size, steps_per_epoch = data.batch_size, data.steps_per_epoch
+    chunks = steps_per_epoch // steps_per_chunk(data)
     # The validation rows as a stack of full batches, and the rows left over, if any.
     full = data.n_validation // batch_size * batch_size
     validation_features, validation_labels = as_batches(data.validation_features[:full],
@@ -56,27 +60,45 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
     validation_rest = data.validation_features[full:], data.validation_labels[full:]
 
     @tf.function(jit_compile=jit_compile)
-    def train_and_validate(features, labels) -> dict:
-        learning_rate = optimizer.learning_rate  # the rate the schedule gives this epoch's first step
+    def train(features, labels) -> None:
+        """The train steps over some of the epoch's rows, in their order, a batch at a time."""
         features, labels = as_batches(features, labels, batch_size)
         # `tf.range`, not `range`: AutoGraph makes this a `tf.while_loop`, one loop in the graph
         # however many steps, where a Python `range` would copy the step into the graph each time.
-        for step in tf.range(steps_per_epoch):
+        for step in tf.range(len(features)):
             steps.train(features[step], labels[step])
+
+    @tf.function(jit_compile=jit_compile)
+    def validate() -> dict:
         for batch in tf.range(len(validation_features)):
             steps.evaluate(validation_features[batch], validation_labels[batch])
         if full < data.n_validation:  # decided while tracing: a short last batch, as `batch` leaves it
             steps.evaluate(*validation_rest)
-        return {**read_results(metrics), "learning_rate": learning_rate}
+        return read_results(metrics)
 
-    @tf.function  # around the XLA part: XLA cannot compile the shuffle
+    @tf.function  # around the XLA parts: XLA cannot compile the shuffle
     def run_epoch() -> dict:
-        # One gather puts the epoch's rows in a fresh order; the batches are then slices of it. Rows
-        # past the last full batch sit this epoch out (10,000 rows in batches of 500 leave none).
-        order = epoch_order(shuffling, data.n_train)[:steps_per_epoch * batch_size]
-        return train_and_validate(tf.gather(data.train_features, order), tf.gather(data.train_labels, order))
+        learning_rate = optimizer.learning_rate  # the rate the schedule gives this epoch's first step
+        # The epoch's rows in a fresh order, in equal chunks: each chunk's rows are gathered into one
+        # tensor in that order, and its batches are then slices of it. Gathering all the rows at once
+        # would hold a shuffled copy of the whole training set, 112 MB for a million rows; a chunk is
+        # at most CHUNK_BYTES. Rows past the last full batch sit this epoch out (10,000 rows in
+        # batches of 500 leave none).
+        order = tf.reshape(epoch_order(shuffling, data.n_train)[:steps_per_epoch * batch_size], [chunks, -1])
+        for chunk in tf.range(chunks):
+            train(tf.gather(data.train_features, order[chunk]), tf.gather(data.train_labels, order[chunk]))
+        return {**validate(), "learning_rate": learning_rate}
 
     return run_epoch, shuffling
+
+
+def steps_per_chunk(data) -> int:
+    """The most train steps whose rows fit in CHUNK_BYTES that divide the epoch's steps evenly (at
+    least one). Tiny's 10,000 rows are one chunk, a million rows 16, and IMDB's reviews a batch each."""
+    row_bytes = sum(rows.shape[1:].num_elements() * rows.dtype.size
+                    for rows in (data.train_features, data.train_labels))
+    most = max(1, CHUNK_BYTES // (data.batch_size * row_bytes))
+    return max(steps for steps in range(1, min(most, data.steps_per_epoch) + 1) if data.steps_per_epoch % steps == 0)
 
 
 def as_batches(features: tf.Tensor, labels: tf.Tensor, batch_size: int) -> tuple[tf.Tensor, tf.Tensor]:

@@ -119,12 +119,17 @@ def test_looptrains_total_loss_for_l2_is_fits_loss_with_the_penalty_shown_apart(
 
 
 @pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
-@pytest.mark.parametrize("name", ["tiny", "l2"])
-def test_a_whole_epoch_in_one_graph_is_fits_epoch_over_the_same_shuffled_rows(name, jit_compile):
-    """The fast path draws its own order of the rows each epoch; fed the same orders, fit must agree."""
+@pytest.mark.parametrize("name, steps_per_chunk", [("tiny", 4), ("l2", 4), ("tiny", 2)],
+                         ids=["tiny", "l2", "tiny-in-chunks"])
+def test_a_whole_epoch_in_one_graph_is_fits_epoch_over_the_same_shuffled_rows(name, steps_per_chunk, jit_compile,
+                                                                           monkeypatch):
+    """The fast path draws its own order of the rows each epoch; fed the same orders, fit must agree,
+    whether the epoch gathers its rows all at once or a chunk at a time."""
+    monkeypatch.setattr(epoch, "CHUNK_BYTES", steps_per_chunk * BATCH * 29 * 4)  # 28 features and a label
     ours, keras_model = twin_models(name)
     rows = synthetic.generate(250 + BATCH * STEPS_PER_EPOCH, seed=3).astype("float32")
     data = Data(*map(tf.constant, [rows[250:, 1:], rows[250:, :1], rows[:250, 1:], rows[:250, :1]]), batch_size=BATCH)
+    assert epoch.steps_per_chunk(data) == steps_per_chunk
     seed = 7  # 250 validation rows: two full batches and a short one, as `batch` leaves it
 
     # The orders the graph will draw: the same function on a generator seeded the same way.
