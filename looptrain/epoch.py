@@ -6,7 +6,7 @@ Two ways to run the same epoch, chosen by the `loop` field:
   small models that crossing costs more than the arithmetic.
 - `in_one_graph`: the whole epoch is one `tf.function`. The training rows stay in memory as tensors;
   each epoch draws a fresh random order of all of them (what `shuffle(N_TRAIN)` gives), gathers them
-  in that order a chunk of at most 16 MB at a time (all of Tiny's 10,000 rows are one), stacks each
+  in that order a chunk of at most 8 MB at a time (all of Tiny's 10,000 rows are one), stacks each
   chunk into batches and runs the steps in a `tf.while_loop`, compiled by XLA where `jit_compile`
   says so. Python is entered once per epoch, not once per batch, and nothing waits for the host
   until the results are read.
@@ -16,7 +16,7 @@ dict of scalars and reset the metrics. What is not here: early stopping, files, 
 
 import tensorflow as tf
 
-CHUNK_BYTES = 16 * 2 ** 20  # the training rows are gathered into each epoch's order this much at a time
+CHUNK_BYTES = 8 * 2 ** 20  # the training rows are gathered into each epoch's order this much at a time
 
 
 def read_results(metrics: dict) -> dict:
@@ -91,9 +91,10 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
 
         # Every chunk but the last only trains; the last also validates and reads the results, so
         # that an epoch of one chunk (every HIGGS experiment's 10,000 rows) is one compiled graph.
-        # A Python `range`: a call of the compiled graph per chunk, a few at most for HIGGS data; in
-        # a `tf.while_loop` the calls cost a million rows' epoch a sixth more time (measured).
-        for chunk in range(chunks - 1):
+        # Chunks are small because the loop may gather a few ahead: with chunks of 32 MB a million
+        # rows' epoch held most of what gathering all at once did. (A Python `range` instead was
+        # faster there, but let the runtime gather every chunk first: the whole copy again.)
+        for chunk in tf.range(chunks - 1):
             train(*rows(chunk), last=False)
         return {**train(*rows(chunks - 1), last=True), "learning_rate": learning_rate}
 
@@ -102,7 +103,7 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
 
 def steps_per_chunk(data) -> int:
     """The most train steps whose rows fit in CHUNK_BYTES that divide the epoch's steps evenly (at
-    least one). Tiny's 10,000 rows are one chunk, a million rows 8, and IMDB's reviews a batch each."""
+    least one). Tiny's 10,000 rows are one chunk, a million rows 16, and IMDB's reviews a batch each."""
     row_bytes = sum(rows.shape[1:].num_elements() * rows.dtype.size
                     for rows in (data.train_features, data.train_labels))
     most = max(1, CHUNK_BYTES // (data.batch_size * row_bytes))
