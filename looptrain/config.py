@@ -40,7 +40,7 @@ class Config:
     # held in memory; "step" calls the train step once per batch from Python, as `fit` does.
     loop: str = "epoch"
     # XLA compiles the epoch's graph (loop="epoch" only) into a few fused kernels. Twice as fast for
-    # Tiny and Small, whose steps are many tiny operations, and a fifth off Dropout's and Combined's
+    # Tiny and Small, whose steps are many tiny operations, and a quarter off Dropout's and Combined's
     # epochs, whose masks it fuses into the layers; which is why they turn it on (the IMDB
     # experiments do too, to repeat exactly: `reviews.TUTORIAL_FIELDS`); no faster for Medium, a
     # little for Large; and the compiler costs 145 to 180 MB of memory, a fifth of a whole `fit` run.

@@ -107,7 +107,8 @@ def steps_per_chunk(data) -> int:
     row_bytes = sum(rows.shape[1:].num_elements() * rows.dtype.size
                     for rows in (data.train_features, data.train_labels))
     most = max(1, CHUNK_BYTES // (data.batch_size * row_bytes))
-    return max(steps for steps in range(1, min(most, data.steps_per_epoch) + 1) if data.steps_per_epoch % steps == 0)
+    return max(steps for steps in range(1, min(most, data.steps_per_epoch) + 1)
+               if data.steps_per_epoch % steps == 0)
 
 
 def as_batches(features: tf.Tensor, labels: tf.Tensor, batch_size: int) -> tuple[tf.Tensor, tf.Tensor]:
