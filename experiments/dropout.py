@@ -9,8 +9,7 @@ Large, and a training cross-entropy *above* the validation one early on: it is m
 
 from looptrain.models import mlp
 
-# XLA fuses the dropout masks into the layers around them: an epoch takes three quarters of the
-# time, for some 180 MB more memory (README, "Performance").
+# XLA, for the reason combined.py gives: three quarters of the time an epoch, for some 180 MB more.
 fields = {"jit_compile": True}
 
 
