@@ -98,7 +98,9 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
             train(*rows(chunk), last=False)
         return {**train(*rows(chunks - 1), last=True), "learning_rate": learning_rate}
 
-    return run_epoch, shuffling
+    # Traced now, and called as the traced graph itself: a `tf.function` checks every call against
+    # its traces first, a fifth of a millisecond here, a tenth of Tiny's epoch.
+    return run_epoch.get_concrete_function(), shuffling
 
 
 def steps_per_chunk(data) -> int:
