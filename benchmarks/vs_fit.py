@@ -205,7 +205,8 @@ def compare(args) -> None:
 
 def scale(args) -> None:
     """looptrain alone at three sizes of the training set. Each size runs enough epochs for about three
-    million training examples after the warm-up, so that the small size is not timed on a handful."""
+    million training examples after the warm-up, so that the small size is not timed on a handful.
+    Each repetition runs the three sizes in turn, so that a machine that drifts weighs on all three."""
     from rich.console import Console
     from rich.table import Table
 
@@ -215,21 +216,23 @@ def scale(args) -> None:
     for column in ("n_train", "epochs", "µs per training example", "peak memory MB", "training rows MB",
                    "memory added / rows added"):
         table.add_column(column, justify="right")
-    first = None
+    sizes = {n_train: prepare_data(n_train) for n_train in (10_000, 100_000, 1_000_000)}
+    epochs = {n_train: WARM_UP_EPOCHS + max(5, 3_000_000 // n_train) for n_train in sizes}
+    runs = {n_train: [] for n_train in sizes}
     with tempfile.TemporaryDirectory() as scratch:
-        for n_train in (10_000, 100_000, 1_000_000):
-            data_path = prepare_data(n_train)
-            epochs = WARM_UP_EPOCHS + max(5, 3_000_000 // n_train)
-            results = [run_child("looptrain", args.experiment, epochs, n_train, data_path,
-                                 Path(scratch) / f"{n_train}-{repetition}", json.dumps(args.fields))
-                       for repetition in range(args.repeats)]
-            rate = statistics.median(steady_rate(r["ends"]) for r in results)
-            memory = statistics.median(r["peak_mb"] for r in results)
-            rows_mb = n_train * 29 * 4 / 2 ** 20  # 28 features and a label, float32
-            added = "" if first is None else f"{(memory - first[0]) / (rows_mb - first[1]):.1f}"
-            first = first or (memory, rows_mb)
-            table.add_row(f"{n_train:,}", str(epochs), f"{1e6 / (rate * results[0]['examples_per_epoch']):.3f}",
-                          f"{memory:.0f}", f"{rows_mb:.1f}", added)
+        for repetition in range(args.repeats):
+            for n_train, data_path in sizes.items():
+                runs[n_train].append(run_child("looptrain", args.experiment, epochs[n_train], n_train, data_path,
+                                               Path(scratch) / f"{n_train}-{repetition}", json.dumps(args.fields)))
+    first = None
+    for n_train, results in runs.items():
+        rate = statistics.median(steady_rate(r["ends"]) for r in results)
+        memory = statistics.median(r["peak_mb"] for r in results)
+        rows_mb = n_train * 29 * 4 / 2 ** 20  # 28 features and a label, float32
+        added = "" if first is None else f"{(memory - first[0]) / (rows_mb - first[1]):.1f}"
+        first = first or (memory, rows_mb)
+        table.add_row(f"{n_train:,}", str(epochs[n_train]), f"{1e6 / (rate * results[0]['examples_per_epoch']):.3f}",
+                      f"{memory:.0f}", f"{rows_mb:.1f}", added)
     Console(width=140).print(table)
 
 
