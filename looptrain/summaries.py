@@ -10,6 +10,7 @@ what the tutorial plots. The scalars are handed to the writers at most once a se
 epochs since the last time.
 """
 
+import math
 import time
 from collections import Counter
 from pathlib import Path
@@ -42,7 +43,9 @@ class Summaries:
         self.write_histograms = tf.function(self.histograms, input_signature=[
             tf.TensorSpec([], tf.int64)]).get_concrete_function() if histogram_every else None
         self.waiting_epochs, self.waiting_values = [], []
-        self.last_written = time.monotonic()
+        # The first epoch goes out at once: TensorFlow prepares a graph at its first run, 40 to 60 ms
+        # here, which belongs with the run's other one-off costs rather than a second into the epochs.
+        self.last_written = -math.inf
 
     def write(self, epoch: int, results: dict) -> None:
         self.waiting_epochs.append(epoch)
