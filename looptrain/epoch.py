@@ -6,17 +6,20 @@ Two ways to run the same epoch, chosen by the `loop` field:
   small models that crossing costs more than the arithmetic.
 - `in_one_graph`: the whole epoch is one `tf.function`. The training rows stay in memory as tensors;
   each epoch draws a fresh random order of all of them (what `shuffle(N_TRAIN)` gives), gathers them
-  in that order a chunk of at most 8 MB at a time (all of Tiny's 10,000 rows are one), stacks each
-  chunk into batches and runs the steps in a `tf.while_loop`, compiled by XLA where `jit_compile`
-  says so. Python is entered once per epoch, not once per batch, and nothing waits for the host
-  until the results are read.
+  in that order a chunk of at most 2 MB at a time (all of Tiny's 10,000 rows are one), stacks each
+  chunk into batches and runs the steps in a `tf.while_loop`, then validates: everything but the
+  shuffle is one function, compiled by XLA where `jit_compile` says so. Python is entered once per
+  epoch, not once per batch, and nothing waits for the host until the results are read.
 Both call the same train and eval steps (`looptrain.step`), and both return the epoch's results as a
 dict of scalars and reset the metrics. What is not here: early stopping, files, the console.
 """
 
 import tensorflow as tf
 
-CHUNK_BYTES = 8 * 2 ** 20  # the training rows are gathered into each epoch's order this much at a time
+# The training rows are gathered into each epoch's order this much at a time. Small, because a chunk
+# is memory the epoch holds on top of the rows; an epoch takes as long with chunks of 1 to 8 MB
+# (a million of Tiny's rows: 172 to 180 ms).
+CHUNK_BYTES = 2 * 2 ** 20
 
 
 def read_results(metrics: dict) -> dict:
@@ -59,44 +62,39 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
                                                         data.validation_labels[:full], batch_size)
     validation_rest = data.validation_features[full:], data.validation_labels[full:]
 
+    # One function for every chunk and the validation, so that XLA compiles one program, whatever the
+    # number of chunks. (A function per chunk, called from the shuffling function's loop, made two
+    # programs of more than one chunk, those that only train and the last, which also validates: a
+    # second compile, which at 100,000 rows held 30 MB more than the rows themselves.)
     @tf.function(jit_compile=jit_compile)
-    def train(features, labels, last: bool) -> dict:
-        """The train steps over a chunk of the epoch's rows, in their order, a batch at a time; after
-        the `last` chunk, the validation pass and the epoch's results."""
-        features, labels = as_batches(features, labels, batch_size)
-        # `tf.range`, not `range`: AutoGraph makes this a `tf.while_loop`, one loop in the graph
+    def train_and_validate(order) -> dict:
+        """The train steps over the epoch's rows in `order`, a chunk of them at a time and a batch at
+        a time; then the validation pass, and the epoch's results."""
+        # `tf.range`, not `range`: AutoGraph makes these `tf.while_loop`s, one loop in the graph
         # however many steps, where a Python `range` would copy the step into the graph each time.
-        for step in tf.range(len(features)):
-            steps.train(features[step], labels[step])
-        if not last:  # decided while tracing: two graphs, one with validation and one without
-            return {}
+        for chunk in tf.range(len(order)):
+            # Gather no chunk ahead while this one trains: each is a copy of that many rows.
+            tf.autograph.experimental.set_loop_options(parallel_iterations=1)
+            # The chunk's rows gathered into one tensor in the epoch's order; its batches are slices.
+            features, labels = as_batches(tf.gather(data.train_features, order[chunk]),
+                                          tf.gather(data.train_labels, order[chunk]), batch_size)
+            for step in tf.range(len(features)):
+                steps.train(features[step], labels[step])
         for batch in tf.range(len(validation_features)):
             steps.evaluate(validation_features[batch], validation_labels[batch])
         if full < data.n_validation:  # decided while tracing: a short last batch, as `batch` leaves it
             steps.evaluate(*validation_rest)
         return read_results(metrics)
 
-    @tf.function  # around the XLA parts: XLA cannot compile the shuffle
+    @tf.function  # around the XLA part: XLA cannot compile the shuffle
     def run_epoch() -> dict:
         learning_rate = optimizer.learning_rate  # the rate the schedule gives this epoch's first step
-        # The epoch's rows in a fresh order, in equal chunks: each chunk's rows are gathered into one
-        # tensor in that order, and its batches are then slices of it. Gathering all the rows at once
+        # The epoch's rows in a fresh order, split into equal chunks. Gathering all the rows at once
         # would hold a shuffled copy of the whole training set, 112 MB for a million rows; a chunk is
         # at most CHUNK_BYTES. Rows past the last full batch sit this epoch out (10,000 rows in
         # batches of 500 leave none).
         order = tf.reshape(epoch_order(shuffling, data.n_train)[:steps_per_epoch * batch_size], [chunks, -1])
-
-        def rows(chunk):  # the chunk's features and labels, in the epoch's order
-            return tf.gather(data.train_features, order[chunk]), tf.gather(data.train_labels, order[chunk])
-
-        # Every chunk but the last only trains; the last also validates and reads the results, so
-        # that an epoch of one chunk (every HIGGS experiment's 10,000 rows) is one compiled graph.
-        # Chunks are small because the loop may gather a few ahead: with chunks of 32 MB a million
-        # rows' epoch held most of what gathering all at once did. (A Python `range` instead was
-        # faster there, but let the runtime gather every chunk first: the whole copy again.)
-        for chunk in tf.range(chunks - 1):
-            train(*rows(chunk), last=False)
-        return {**train(*rows(chunks - 1), last=True), "learning_rate": learning_rate}
+        return {**train_and_validate(order), "learning_rate": learning_rate}
 
     # Traced now, and called as the traced graph itself: a `tf.function` checks every call against
     # its traces first, a fifth of a millisecond here, a tenth of Tiny's epoch.
@@ -105,7 +103,7 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
 
 def steps_per_chunk(data) -> int:
     """The most train steps whose rows fit in CHUNK_BYTES that divide the epoch's steps evenly (at
-    least one). Tiny's 10,000 rows are one chunk, a million rows 16, and IMDB's reviews a batch each."""
+    least one). Tiny's 10,000 rows are one chunk, a million rows 80, and IMDB's reviews a batch each."""
     row_bytes = sum(rows.shape[1:].num_elements() * rows.dtype.size
                     for rows in (data.train_features, data.train_labels))
     most = max(1, CHUNK_BYTES // (data.batch_size * row_bytes))
