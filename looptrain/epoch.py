@@ -62,10 +62,10 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
                                                         data.validation_labels[:full], batch_size)
     validation_rest = data.validation_features[full:], data.validation_labels[full:]
 
-    # One function for every chunk and the validation, so that XLA compiles one program, whatever the
-    # number of chunks. (A function per chunk, called from the shuffling function's loop, made two
-    # programs of more than one chunk, those that only train and the last, which also validates: a
-    # second compile, which at 100,000 rows held 30 MB more than the rows themselves.)
+    # One function for every chunk and the validation, so that XLA compiles one program whatever the
+    # number of chunks: each compiled program holds memory of its own. (A function called once per
+    # chunk made two for an epoch of several chunks: one for the chunks that only train, and one for
+    # the last, which also validates.)
     @tf.function(jit_compile=jit_compile)
     def train_and_validate(order) -> dict:
         """The train steps over the epoch's rows in `order`, a chunk of them at a time and a batch at
