@@ -15,7 +15,6 @@ import csv
 import gzip
 import itertools
 import math
-import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from looptrain import synthetic
+from looptrain import cache
 from looptrain.config import Config
 from looptrain.errors import InputError
 
@@ -72,12 +71,6 @@ class Data:
         return rows.batch(self.batch_size)
 
 
-def cache_dir() -> Path:
-    """Where generated and downloaded data live: $LOOPTRAIN_CACHE, else ~/.cache/looptrain."""
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "looptrain"
-    return Path(os.environ.get("LOOPTRAIN_CACHE", default))
-
-
 def resolve(source: str, config: Config) -> Path | str:
     """Turn `--data synthetic | higgs | imdb | PATH` into what the experiment's loader reads: for a HIGGS
     experiment the path of a HIGGS-layout file, for an IMDB one which reviews (`reviews.load`)."""
@@ -88,7 +81,7 @@ def resolve(source: str, config: Config) -> Path | str:
     if source == "imdb":
         raise InputError("--data imdb: a HIGGS experiment trains on HIGGS rows (use --data synthetic, higgs or a path)")
     if source == "synthetic":
-        return synthetic.cached(config.n_validation + config.n_train, config.synthetic_seed, cache_dir())
+        return cache.synthetic_file(config.n_validation + config.n_train, config.synthetic_seed, cache.cache_dir())
     if source == "higgs":
         return download_higgs()
     path = Path(source)
@@ -100,10 +93,10 @@ def resolve(source: str, config: Config) -> Path | str:
 def download_higgs(origin: str = HIGGS_URL, sha256: str = HIGGS_SHA256) -> Path:
     """Fetch the full HIGGS file once (2.8 GB), checking its SHA-256; later calls reuse the copy."""
     # get_file quietly falls back to /tmp/.keras when the folder it is given does not exist yet.
-    cache_dir().mkdir(parents=True, exist_ok=True)
+    cache.cache_dir().mkdir(parents=True, exist_ok=True)
     try:
         return Path(keras.utils.get_file("HIGGS.csv.gz", origin, file_hash=sha256, hash_algorithm="sha256",
-                                         cache_dir=str(cache_dir())))
+                                         cache_dir=str(cache.cache_dir())))
     except Exception as error:  # get_file raises a bare Exception for network failures
         raise InputError(f"could not download HIGGS from {origin} ({error}); "
                          f"with a local copy, use --data PATH") from None

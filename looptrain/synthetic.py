@@ -1,8 +1,8 @@
 """Synthetic HIGGS: the project's own deterministic stand-in for the UCI HIGGS data set.
 
 What this file holds: a small parametric model that makes rows in the HIGGS layout (label first,
-then 21 low-level kinematic features and 7 high-level masses), and the code that writes them to a
-gzip CSV and keeps a checked copy in a cache folder.
+then 21 low-level kinematic features and 7 high-level masses). Writing them to a gzip CSV and keeping
+a checked copy in a cache folder is `looptrain.cache`'s business.
 
 The model, in a few sentences. Each row first draws its label (signal with probability 0.53).
 Given the label, 22 of the 28 features come from a Gaussian copula: one standard-normal latent per
@@ -34,14 +34,9 @@ from the jets, only correlated with them), the azimuthal angles carry no informa
 here imports TensorFlow: it needs numpy and the standard library only.
 """
 
-import gzip
-import hashlib
 import math
-import os
 import statistics
-import tempfile
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
@@ -158,57 +153,16 @@ Z_GRID = np.linspace(-6.0, 6.0, 4801)
 
 def generate(n_rows: int, seed: int) -> np.ndarray:
     """Return an (n_rows, 29) float array of synthetic HIGGS rows, label first."""
+    parts = list(chunks(n_rows, seed))
+    return np.concatenate(parts) if parts else np.empty((0, len(COLUMNS)))
+
+
+def chunks(n_rows: int, seed: int):
+    """The same rows as `generate`, CHUNK_ROWS at a time, for a writer that never holds them all."""
     if n_rows < 0 or seed < 0:
         raise ValueError(f"n_rows and seed must be non-negative, got n_rows={n_rows}, seed={seed}")
-    chunks = [_chunk(seed, index)[: n_rows - start] for index, start in enumerate(range(0, n_rows, CHUNK_ROWS))]
-    return np.concatenate(chunks) if chunks else np.empty((0, len(COLUMNS)))
-
-
-def write(path, n_rows: int, seed: int) -> Path:
-    """Write n_rows synthetic rows to path as a HIGGS-layout .csv.gz; the same arguments give the same bytes.
-
-    The rows go to a temporary file in the same folder, which is renamed over path only once it is
-    complete, so a crash or a concurrent reader never sees half a file under the final name.
-    """
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".partial")
-    try:
-        with os.fdopen(handle, "wb") as raw:
-            # mtime=0 and an empty file name keep the gzip header free of anything that varies. Level 1
-            # compresses ten times faster than the default 9, for a file only an eighth larger.
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1) as compressed:
-                for index, start in enumerate(range(0, n_rows, CHUNK_ROWS)):
-                    compressed.write(_csv_text(_chunk(seed, index)[: n_rows - start]))
-            raw.flush()
-            os.fsync(raw.fileno())
-        # mkstemp makes the file private; a data file should be readable as open() would have made it.
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
-
-
-def cached(n_rows: int, seed: int, cache_dir) -> Path:
-    """Return the path of the synthetic file for (n_rows, seed) in cache_dir, writing it if missing or damaged.
-
-    A sidecar file holds the sha256 of the finished file. It is checked on every call, so a file that
-    was truncated, altered, or left without its sidecar is written again; a sound file is left alone.
-    """
-    cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    path = cache_dir / f"higgs-synthetic-{VERSION}-{n_rows}rows-seed{seed}.csv.gz"
-    sidecar = path.with_name(path.name + ".sha256")
-    if path.is_file() and sidecar.is_file() and sidecar.read_text().strip() == _sha256(path):
-        return path
-    write(path, n_rows, seed)
-    # The sidecar is written last, so a crash before this line leaves a file that the next call rewrites.
-    handle, temporary = tempfile.mkstemp(dir=cache_dir, prefix=sidecar.name + ".", suffix=".partial")
-    with os.fdopen(handle, "w") as text:
-        text.write(_sha256(path) + "\n")
-    os.replace(temporary, sidecar)
-    return path
+    for index, start in enumerate(range(0, n_rows, CHUNK_ROWS)):
+        yield _chunk(seed, index)[: n_rows - start]
 
 
 def _chunk(seed: int, index: int) -> np.ndarray:
@@ -303,17 +257,3 @@ def _btag_thresholds(signal: tuple, background: tuple) -> tuple:
 def _normal_cdf(z: np.ndarray) -> np.ndarray:
     """The standard normal CDF, elementwise (numpy has no erf; math.erf is exact and fast enough on grids)."""
     return 0.5 * (1.0 + np.vectorize(math.erf)(np.asarray(z) / math.sqrt(2.0)))
-
-
-def _csv_text(rows: np.ndarray) -> bytes:
-    """Format rows as CSV lines: 7 significant digits, about float32's precision; labels print as 0 and 1."""
-    line = ",".join(["%.7g"] * rows.shape[1]) + "\n"
-    return ((line * len(rows)) % tuple(rows.ravel().tolist())).encode("ascii")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

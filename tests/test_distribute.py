@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO, assert_one_line_error
-from looptrain import synthetic
+from looptrain import cache
 from looptrain.console import DotsReporter
 from looptrain.experiment import load_experiment
 from looptrain.history import COLUMNS, read_history
@@ -92,9 +92,9 @@ def free_ports(count):
 def start_two_workers(tmp_path, *options) -> list[subprocess.Popen]:
     """Tiny, shrunk, trained by two worker processes through the real command, in tmp_path/worker0/
     (the chief) and tmp_path/worker1/, each with its stderr in stderr.txt there. The caller stops them."""
-    cache = tmp_path / "cache"
+    cache_folder = tmp_path / "cache"
     # Written once, before the workers start, so that they do not both write it at once.
-    synthetic.cached(SHRUNK["n_validation"] + SHRUNK["n_train"], 0, cache)
+    cache.synthetic_file(SHRUNK["n_validation"] + SHRUNK["n_train"], 0, cache_folder)
     cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
     command = [sys.executable, "-m", "looptrain.run", str(REPO / "experiments" / "tiny.py"), "--distribute",
                "multiworker", "--dots", "--logdir", "runs",
@@ -105,7 +105,7 @@ def start_two_workers(tmp_path, *options) -> list[subprocess.Popen]:
         for index in (0, 1):
             folder = tmp_path / f"worker{index}"
             (folder / "tmp").mkdir(parents=True)
-            environment = {**os.environ, "PYTHONPATH": str(REPO), "LOOPTRAIN_CACHE": str(cache),
+            environment = {**os.environ, "PYTHONPATH": str(REPO), "LOOPTRAIN_CACHE": str(cache_folder),
                            "TMPDIR": str(folder / "tmp"),  # where a worker's temporary checkpoints go
                            "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
             # stderr to a file, not a pipe: a full pipe would stall one worker, and the other with it.
@@ -147,7 +147,7 @@ def test_two_workers_train_tiny_through_the_command_and_only_the_chief_writes(tm
     # The two workers trained as one device does on the same global batches: their rows of each batch
     # add up to the batch, and the same seed gives both the same weights and the same shuffled order.
     experiment = load_experiment(REPO / "experiments" / "tiny.py", {**SHRUNK, "loop": "step"})
-    data_path = synthetic.cached(SHRUNK["n_validation"] + SHRUNK["n_train"], 0, tmp_path / "cache")
+    data_path = cache.synthetic_file(SHRUNK["n_validation"] + SHRUNK["n_train"], 0, tmp_path / "cache")
     one_device = train(experiment, data_path, tmp_path / "one-device" / "tiny", DotsReporter())
     history = read_history(chief / "history.csv")
     assert history["epoch"] == [0, 1]

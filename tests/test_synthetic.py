@@ -6,7 +6,6 @@ None of these tests imports TensorFlow; the whole file runs in a few seconds.
 """
 
 import gzip
-import os
 import subprocess
 import sys
 
@@ -58,23 +57,6 @@ def test_rows_have_the_higgs_layout():
     assert synthetic.generate(0, seed=0).shape == (0, 29)
 
 
-def test_written_file_reads_back_as_the_generated_rows(tmp_path):
-    path = synthetic.write(tmp_path / "rows.csv.gz", 1_500, seed=4)
-    with gzip.open(path, "rt") as text:
-        first_line = text.readline()
-    assert first_line.split(",")[0] in {"0", "1"}  # no header; the label first, as a plain number
-    assert len(first_line.split(",")) == 29
-    np.testing.assert_allclose(read_csv_gz(path), synthetic.generate(1_500, seed=4), rtol=1e-6)
-
-
-def test_same_seed_writes_the_same_bytes(tmp_path):
-    first = synthetic.write(tmp_path / "first.csv.gz", 2_500, seed=3).read_bytes()
-    second = synthetic.write(tmp_path / "second.csv.gz", 2_500, seed=3).read_bytes()
-    assert first == second
-    # The gzip header holds no file name (flag byte 3) and no time stamp (bytes 4 to 7).
-    assert first[3] == 0 and first[4:8] == bytes(4)
-
-
 def test_different_seeds_give_different_rows():
     first, second = synthetic.generate(1_000, seed=0), synthetic.generate(1_000, seed=1)
     assert not np.any(np.all(first == second, axis=1))
@@ -84,44 +66,6 @@ def test_different_seeds_give_different_rows():
 def test_first_rows_do_not_depend_on_the_row_count():
     # 25,000 rows cross two chunk boundaries; 12,345 stop in the middle of the second chunk.
     np.testing.assert_array_equal(synthetic.generate(25_000, seed=5)[:12_345], synthetic.generate(12_345, seed=5))
-
-
-def test_a_failed_write_leaves_the_old_file_and_no_partial_file(tmp_path, monkeypatch):
-    path = synthetic.write(tmp_path / "rows.csv.gz", 100, seed=0)
-    before = path.read_bytes()
-
-    def fail(rows):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(synthetic, "_csv_text", fail)
-    with pytest.raises(OSError, match="disk full"):
-        synthetic.write(path, 100, seed=1)
-    assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["rows.csv.gz"]
-
-
-def test_cache_reuses_a_sound_file_without_rewriting_it(tmp_path):
-    path = synthetic.cached(2_000, seed=0, cache_dir=tmp_path / "cache")
-    before = os.stat(path)
-    assert synthetic.cached(2_000, seed=0, cache_dir=tmp_path / "cache") == path
-    after = os.stat(path)
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert synthetic.cached(2_000, seed=1, cache_dir=tmp_path / "cache") != path
-
-
-@pytest.mark.parametrize("damage", ["truncate", "alter", "lose the sidecar"])
-def test_cache_rewrites_a_damaged_file(tmp_path, damage):
-    path = synthetic.cached(2_000, seed=0, cache_dir=tmp_path)
-    sound = path.read_bytes()
-    if damage == "truncate":
-        path.write_bytes(sound[: len(sound) // 2])
-    elif damage == "alter":
-        middle = len(sound) // 2
-        path.write_bytes(sound[:middle] + bytes([sound[middle] ^ 0xFF]) + sound[middle + 1:])
-    else:
-        path.with_name(path.name + ".sha256").unlink()
-    assert synthetic.cached(2_000, seed=0, cache_dir=tmp_path) == path
-    assert path.read_bytes() == sound
 
 
 def test_every_feature_is_distributed_like_the_real_sample(higgs_sample):
