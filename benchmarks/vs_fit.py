@@ -43,7 +43,7 @@ def child_fit(experiment_path: str, epochs: int, n_train: int, data_path: str, l
     import keras
 
     from looptrain.experiment import load_experiment
-    from looptrain.train import make_optimizer
+    from looptrain.optimizer import make_optimizer
 
     experiment = load_experiment(experiment_path, {"n_train": n_train})
     config = experiment.config

@@ -25,7 +25,7 @@ from looptrain import synthetic  # noqa: E402
 from looptrain.distribute import distribute_dataset  # noqa: E402
 from looptrain.experiment import load_experiment  # noqa: E402
 from looptrain.step import make_metrics, make_steps  # noqa: E402
-from looptrain.train import make_optimizer  # noqa: E402
+from looptrain.optimizer import make_optimizer  # noqa: E402
 
 GLOBAL_BATCH, STEPS = 100, 8
 

@@ -13,7 +13,8 @@ from conftest import REPO, made_up_rows, write_rows
 from looptrain.console import DotsReporter
 from looptrain.experiment import load_experiment
 from looptrain.step import make_metrics, make_steps
-from looptrain.train import make_optimizer, train
+from looptrain.optimizer import make_optimizer
+from looptrain.train import train
 from test_step import batch
 
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7  # Keras's Adam defaults

@@ -19,7 +19,8 @@ from looptrain.history import COLUMNS, read_history
 from looptrain.loop import run_epochs
 from looptrain.models import mlp
 from looptrain.step import make_metrics, make_steps
-from looptrain.train import make_optimizer, train
+from looptrain.optimizer import make_optimizer
+from looptrain.train import train
 from test_parity import assert_same_epochs, assert_same_weights
 from test_step import known_weights
 

@@ -16,7 +16,7 @@ from looptrain.data import Data
 from looptrain.experiment import load_experiment
 from looptrain.loop import run_epochs
 from looptrain.step import make_metrics, make_steps
-from looptrain.train import make_optimizer
+from looptrain.optimizer import make_optimizer
 
 BATCH, STEPS_PER_EPOCH, EPOCHS = 100, 4, 3
 # A short decay, so that the learning rate changes visibly from step to step and must match too.
