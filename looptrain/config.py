@@ -7,6 +7,7 @@ the outputs go (`--logdir`), which belong to one invocation, not to the experime
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from looptrain.errors import InputError
@@ -54,6 +55,9 @@ class Config:
             # `type(...) is` and not isinstance: bool is a subclass of int, and True is no count.
             elif type(value) is not field.type:
                 raise InputError(f"field {field.name!r} must be {field.type.__name__}, got {value!r}")
+            # float("nan") and float("inf") parse, but no rate, delta or decay can be either.
+            if field.type is float and not math.isfinite(getattr(self, field.name)):
+                raise InputError(f"field {field.name!r} must be a finite number, got {value!r}")
         for name in ("n_validation", "n_train", "batch_size", "max_epochs"):
             if getattr(self, name) <= 0:
                 raise InputError(f"field {name!r} must be positive, got {getattr(self, name)}")
@@ -61,6 +65,9 @@ class Config:
                      "checkpoint_every"):
             if getattr(self, name) < 0:
                 raise InputError(f"field {name!r} must not be negative, got {getattr(self, name)}")
+        if self.n_train < self.batch_size:  # said here, before a data file is blamed for having too few rows
+            raise InputError(f"field 'n_train' ({self.n_train}) must be at least one batch, batch_size "
+                             f"({self.batch_size}): an epoch trains on whole batches")
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise InputError(f"field {name!r} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
@@ -89,14 +96,18 @@ def parse_set(assignments: list[str]) -> dict:
             raise InputError(f"--set expects FIELD=VALUE, got {assignment!r}")
         if name not in FIELD_TYPES:
             raise InputError(f"--set: unknown field {name!r}; known fields: {', '.join(FIELD_TYPES)}")
-        kind = FIELD_TYPES[name]
-        if kind is bool:
-            if text.lower() not in BOOLEAN_WORDS:
-                raise InputError(f"--set {name}: expected true or false, got {text!r}")
-            fields[name] = BOOLEAN_WORDS[text.lower()]
-            continue
-        try:
-            fields[name] = text if kind is str else int(text.replace("_", "")) if kind is int else float(text)
-        except ValueError:
-            raise InputError(f"--set {name}: expected {kind.__name__}, got {text!r}") from None
+        fields[name] = parse_value(name, text, "--set")
     return fields
+
+
+def parse_value(name: str, text: str, option: str):
+    """`text` as a value of field `name`, typed as its default is; `option` names the flag in the error."""
+    kind = FIELD_TYPES[name]
+    if kind is bool:
+        if text.lower() not in BOOLEAN_WORDS:
+            raise InputError(f"{option} {name}: expected true or false, got {text!r}")
+        return BOOLEAN_WORDS[text.lower()]
+    try:
+        return text if kind is str else int(text.replace("_", "")) if kind is int else float(text)
+    except ValueError:
+        raise InputError(f"{option} {name}: expected {kind.__name__}, got {text!r}") from None
