@@ -12,6 +12,7 @@ the caller to show).
 """
 
 import csv
+import errno
 import gzip
 import itertools
 import math
@@ -23,14 +24,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from looptrain import cache
+from looptrain import cache, files
 from looptrain.config import Config
-from looptrain.errors import InputError
+from looptrain.errors import InputError, WriteFailed
 
 N_FEATURES = 28
 
 HIGGS_URL = "http://mlphysics.ics.uci.edu/data/higgs/HIGGS.csv.gz"  # the tutorial's address
 HIGGS_SHA256 = "ea302c18164d4e3d916a1e2e83a9a8d07069fa6ebc7771e4c0540d54e593b698"
+
+# The errors of a write the disk refused, as opposed to a download that failed.
+DISK_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
 
 # What `--data` means for an IMDB experiment (`looptrain.reviews` loads them); the console says it too.
 SYNTHETIC_REVIEWS, KERAS_IMDB = "synthetic reviews", "keras imdb"
@@ -71,9 +75,10 @@ class Data:
         return rows.batch(self.batch_size)
 
 
-def resolve(source: str, config: Config) -> Path | str:
+def resolve(source: str, config: Config) -> Path | str | cache.InMemory:
     """Turn `--data synthetic | higgs | imdb | PATH` into what the experiment's loader reads: for a HIGGS
-    experiment the path of a HIGGS-layout file, for an IMDB one which reviews (`reviews.load`)."""
+    experiment the path of a HIGGS-layout file (or, where the cache cannot be written, the synthetic
+    rows made in memory), for an IMDB one which reviews (`reviews.load`)."""
     if config.dataset == "imdb":
         if source in REVIEW_SOURCES:
             return REVIEW_SOURCES[source]
@@ -81,7 +86,11 @@ def resolve(source: str, config: Config) -> Path | str:
     if source == "imdb":
         raise InputError("--data imdb: a HIGGS experiment trains on HIGGS rows (use --data synthetic, higgs or a path)")
     if source == "synthetic":
-        return cache.synthetic_file(config.n_validation + config.n_train, config.synthetic_seed, cache.cache_dir())
+        n_rows = config.n_validation + config.n_train
+        try:
+            return cache.synthetic_file(n_rows, config.synthetic_seed, cache.cache_dir())
+        except WriteFailed as failure:  # the rows can be made without the cache, for this run
+            return cache.InMemory(n_rows, config.synthetic_seed, why=str(failure))
     if source == "higgs":
         return download_higgs()
     path = Path(source)
@@ -91,13 +100,23 @@ def resolve(source: str, config: Config) -> Path | str:
 
 
 def download_higgs(origin: str = HIGGS_URL, sha256: str = HIGGS_SHA256) -> Path:
-    """Fetch the full HIGGS file once (2.8 GB), checking its SHA-256; later calls reuse the copy."""
-    # get_file quietly falls back to /tmp/.keras when the folder it is given does not exist yet.
-    cache.cache_dir().mkdir(parents=True, exist_ok=True)
+    """Fetch the full HIGGS file once (2.8 GB), checking its SHA-256; later calls reuse the copy. A
+    file already under its name that is not that file is refused, never downloaded over."""
+    folder = cache.cache_dir() / "datasets"  # where keras.utils.get_file keeps what it fetches
+    path = folder / "HIGGS.csv.gz"
+    if path.exists():
+        if cache.sha256(path) == sha256:
+            return path
+        raise InputError(f"{path} is not the HIGGS file looptrain downloads (its SHA-256 differs; a download "
+                         f"cut short, or another file): delete it to download again, or use --data PATH")
     try:
+        # get_file quietly falls back to /tmp/.keras when the folder it is given does not exist yet.
+        folder.mkdir(parents=True, exist_ok=True)
         return Path(keras.utils.get_file("HIGGS.csv.gz", origin, file_hash=sha256, hash_algorithm="sha256",
                                          cache_dir=str(cache.cache_dir())))
     except Exception as error:  # get_file raises a bare Exception for network failures
+        if isinstance(error, OSError) and error.errno in DISK_FAILURES:  # the disk's, not the network's
+            raise files.failed(path, error) from None
         raise InputError(f"could not download HIGGS from {origin} ({error}); "
                          f"with a local copy, use --data PATH") from None
 
@@ -107,7 +126,7 @@ def load(path: Path, config: Config) -> Data:
     `n_train` for training. Only those rows are read, so the full HIGGS file costs no more than a
     sample. Every row is checked: 29 numbers, finite features, a label of 0 or 1."""
     try:
-        with gzip.open(path, "rt") as lines:
+        with path.open() if isinstance(path, cache.InMemory) else gzip.open(path, "rt") as lines:
             validation = read_rows(lines, config.n_validation)
             train = read_rows(lines, config.n_train)
     except (ValueError, OSError, EOFError, zlib.error):  # gzip.BadGzipFile is an OSError

@@ -4,8 +4,10 @@ Bad input (`InputError`) is one line on stderr and exit code 2. A run stopped by
 (`Interrupted`) has saved what it had and says how to resume; its exit code is the shell's for that
 signal, 130 for SIGINT (Ctrl-C) and 143 for SIGTERM. A loss that stopped being a number
 (`NumericalFault`) is one line naming the epoch and the culprit, and exit code 3. A cluster that lost
-one of its workers (`WorkerLost`) is one line saying how to resume, and exit code 4. Anything else
-that goes wrong is a bug in looptrain, and keeps its traceback.
+one of its workers (`WorkerLost`) is one line saying how to resume, and exit code 4. A file that could
+not be written (`WriteFailed`: no space left, a read-only filesystem, a file too large, a permission
+refused) is one line naming the file and the reason, and exit code 5; what was complete before is
+kept. Anything else that goes wrong is a bug in looptrain, and keeps its traceback.
 """
 
 import argparse
@@ -35,6 +37,12 @@ class WorkerLost(Exception):
     """Under `--distribute multiworker`, another worker stopped answering; the run keeps its checkpoints."""
 
     exit_code = 4
+
+
+class WriteFailed(Exception):
+    """The filesystem refused a write: the message names the file and the reason."""
+
+    exit_code = 5
 
 
 class ArgumentParser(argparse.ArgumentParser):

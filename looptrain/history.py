@@ -1,8 +1,8 @@
 """A run's record on disk: the history file, and a finished run folder read back without TensorFlow.
 
 `history.csv` is what a finished run leaves for people and for `looptrain.plot` and
-`looptrain.report`; it is written once, whole, by writing a temporary file and renaming it, so a
-crash never leaves half a row. A finished run folder also holds `config.json` (the experiment's name
+`looptrain.report`; it is written once, whole (`files.write_whole`), so a crash never leaves half a
+row. A finished run folder also holds `config.json` (the experiment's name
 and configuration) and `best.weights.h5` (Keras's weights file, an HDF5 file that h5py reads without
 Keras). What is not here: drawing (`plot`) and tables (`console`, `report`).
 """
@@ -18,18 +18,10 @@ import numpy as np
 
 from looptrain.early_stopping import EarlyStopping
 from looptrain.errors import InputError
+from looptrain.files import write_whole
 
 COLUMNS = ["epoch", "loss", "binary_crossentropy", "regularization_loss", "accuracy",
            "val_binary_crossentropy", "val_accuracy", "learning_rate", "seconds"]
-
-
-def write_whole(path: Path, write) -> None:
-    """`write(temporary_path)`, then rename it to `path`: a reader sees the old file or the new one,
-    never half of one. The temporary name keeps the suffix, which Keras and matplotlib go by
-    (`.weights.h5`, `.png`)."""
-    temporary = path.with_name("partial." + path.name)
-    write(temporary)
-    os.replace(temporary, path)
 
 
 def write_history(path: Path, epochs: list[dict]) -> None:

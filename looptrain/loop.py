@@ -3,9 +3,9 @@
 It reads top to bottom like the tutorial's `model.fit(..., callbacks=[EarlyStopping, TensorBoard])`
 spelled out: run one epoch (train, then validate; `looptrain.epoch`) → collect its results → check
 they are numbers → hand them to `report` → keep the best weights → checkpoint now and then → stop
-when patience runs out or a signal asks. It knows nothing of files, TensorBoard, consoles or
-signals: whatever `report` does with each epoch, how `checkpoints` saves (`looptrain.checkpoint`)
-and who sets `stop_requested` are the caller's business.
+when patience runs out or a signal asks, or when `report` or a checkpoint could not be written. It
+knows nothing of files, TensorBoard, consoles or signals: whatever `report` does with each epoch, how
+`checkpoints` saves (`looptrain.checkpoint`) and who sets `stop_requested` are the caller's business.
 """
 
 import math
@@ -16,6 +16,7 @@ import keras
 import tensorflow as tf
 
 from looptrain.early_stopping import EarlyStopping
+from looptrain.errors import WriteFailed
 
 
 @dataclass
@@ -24,12 +25,13 @@ class History:
     best_epoch: int | None  # the epoch whose weights the model holds at the end
     interrupted: bool = False  # `stop_requested` ended the run before patience or max_epochs did
     fault: str | None = None  # why a loss stopped being a number; that epoch is not in `epochs`
+    write_failure: WriteFailed | None = None  # a summary or checkpoint the filesystem refused, which ended the run
 
 
 def run_epochs(model: keras.Model, run_epoch, *, max_epochs: int, patience: int, min_delta: float = 0.0,
                report=None, checkpoints=None, resume: bool = False, stop_requested=lambda: False) -> History:
-    """Train until patience runs out, `max_epochs`, a non-finite loss or `stop_requested()`; the model
-    ends with the best epoch's weights. `run_epoch()` trains and validates one epoch and returns its
+    """Train until patience runs out, `max_epochs`, a non-finite loss, `stop_requested()` or a write that
+    fails; the model ends with the best epoch's weights. `run_epoch()` trains and validates one epoch and returns its
     results (`looptrain.epoch`). With `resume`, carry on from `checkpoints`' latest."""
     stopper = EarlyStopping(patience, min_delta)
     # Copies of the best epoch's weights, kept as variables: copying them is a device-side assign,
@@ -49,7 +51,7 @@ def run_epochs(model: keras.Model, run_epoch, *, max_epochs: int, patience: int,
         if resume:
             epochs = checkpoints.restore(stopper)
     start = time.perf_counter() - (epochs[-1]["seconds"] if epochs else 0.0)  # a resumed clock goes on
-    interrupted = fault = None
+    interrupted = fault = write_failure = None
     saved = len(epochs)  # epochs done at the latest checkpoint
 
     while len(epochs) < max_epochs and not stopper.should_stop:
@@ -67,23 +69,32 @@ def run_epochs(model: keras.Model, run_epoch, *, max_epochs: int, patience: int,
         # Watch the validation *data* loss: the penalty is not what we want to generalize.
         if stopper.update(epoch, results["val_binary_crossentropy"]):
             keep_best()
-        if report is not None:
-            report(epoch, results, stopper.best_epoch)
-        interrupted = stop_requested()  # a signal waits for the epoch to finish, then ends the run
-        if interrupted:
+        # A summary or a checkpoint the disk refuses ends the run: a run that cannot save cannot be
+        # resumed. The epochs so far go back to the caller, which writes what it still can.
+        try:
+            if report is not None:
+                report(epoch, results, stopper.best_epoch)
+            interrupted = stop_requested()  # a signal waits for the epoch to finish, then ends the run
+            if not interrupted and checkpoints is not None and checkpoints.due(len(epochs)):
+                checkpoints.save(epochs, stopper)
+                saved = len(epochs)
+        except WriteFailed as failure:
+            write_failure = failure
+        if interrupted or write_failure:
             break
-        if checkpoints is not None and checkpoints.due(len(epochs)):
-            checkpoints.save(epochs, stopper)
-            saved = len(epochs)
 
     # The last state goes into a checkpoint too, to resume an interrupted run or extend a finished one;
-    # after a fault the latest checkpoint stays the last good one.
-    if checkpoints is not None and not fault and saved != len(epochs):
-        checkpoints.save(epochs, stopper)
+    # after a fault or a failed write the latest checkpoint stays the last good one.
+    if checkpoints is not None and not fault and not write_failure and saved != len(epochs):
+        try:
+            checkpoints.save(epochs, stopper)
+        except WriteFailed as failure:
+            write_failure = failure
     if stopper.best_epoch is not None:
         for weight, best in zip(model.weights, best_weights):
             weight.assign(best)
-    return History(epochs=epochs, best_epoch=stopper.best_epoch, interrupted=bool(interrupted), fault=fault)
+    return History(epochs=epochs, best_epoch=stopper.best_epoch, interrupted=bool(interrupted), fault=fault,
+                   write_failure=write_failure)
 
 
 def numerical_fault(epoch: int, results: dict, model: keras.Model) -> str | None:

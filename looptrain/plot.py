@@ -12,7 +12,9 @@ colour in every picture. `--weights` overlays the distributions of the kernels s
 `best.weights.h5`; `--schedule` draws an experiment's learning rate against the epoch.
 
 It reads what the runs left on disk and never imports TensorFlow, except for `--schedule`, which asks
-the optimizer training builds for its rates. Not here: the table of numbers (`looptrain.report`).
+the optimizer training builds for its rates. Every picture is signed in its metadata as looptrain's
+(`ownership`), written whole, and never written over a file that is not looptrain's. Not here: the
+table of numbers (`looptrain.report`).
 """
 
 import sys
@@ -23,13 +25,16 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no window, works on a machine without a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.backend_bases import FigureCanvasBase  # noqa: E402
 
+from looptrain import ownership  # noqa: E402
 from looptrain.config import Config  # noqa: E402
-from looptrain.errors import ArgumentParser, InputError  # noqa: E402
+from looptrain.errors import ArgumentParser, InputError, WriteFailed  # noqa: E402
+from looptrain.files import write_whole  # noqa: E402
 from looptrain.history import COLUMNS, common_folder, kernels, read_run, read_weights  # noqa: E402
 
 TUTORIAL_YLIM = (0.5, 0.7)
+# The file types whose metadata can carry looptrain's signature.
+PICTURE_TYPES = ("png", "svg", "pdf")
 # The tutorial's experiments in its order. Each keeps the colour of its place here in every picture,
 # so Large is the same red in the size comparison and in the regularizer comparison.
 EXPERIMENT_ORDER = ["Tiny", "Small", "Medium", "Large", "L2", "Dropout", "Combined"]
@@ -114,8 +119,8 @@ def plot_weights(kernel_values: dict[str, np.ndarray], path: Path) -> None:
 
 def schedule_curve(config: Config) -> tuple[np.ndarray, np.ndarray]:
     """The learning rate at 50 points from epoch 0 to `max_epochs`, the way the loop logs it: the
-    optimizer `train.make_optimizer` builds, its step counter set, its rate read."""
-    from looptrain.train import make_optimizer  # imports TensorFlow: only this picture needs it
+    optimizer `optimizer.make_optimizer` builds, its step counter set, its rate read."""
+    from looptrain.optimizer import make_optimizer  # imports TensorFlow: only this picture needs it
 
     steps_per_epoch = config.n_train // config.batch_size
     optimizer = make_optimizer(config.learning_rate, decay_steps=steps_per_epoch * config.decay_epochs)
@@ -140,9 +145,19 @@ def plot_schedule(name: str, epochs: np.ndarray, rates: np.ndarray, path: Path) 
 
 
 def save(figure, path: Path) -> None:
+    """Save the picture, signed as looptrain's, and close it. A caller writing into a run folder wraps
+    this in `files.write_whole`; `draw_whole` does that for a picture anywhere else."""
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    try:
+        figure.savefig(path, dpi=100, metadata=ownership.picture_metadata(path))
+    finally:
+        plt.close(figure)
+
+
+def draw_whole(path: Path, draw, advice: str) -> None:
+    """`draw(temporary_path)` written whole to `path`, which must not be a file of someone else's."""
+    ownership.check_file(path, advice)
+    write_whole(path, draw)
 
 
 def parse_args(argv):
@@ -165,8 +180,8 @@ def parse_args(argv):
     parser.add_argument("--ylim", type=float, nargs=2, metavar=("LOW", "HIGH"),
                         help="the curves' y range (default: the tutorial's 0.5 to 0.7 where the curves fit)")
     parser.add_argument("--out", type=Path, metavar="FILE",
-                        help="where the picture goes; .png, .svg, .pdf (default: comparison.png or weights.png "
-                             "in the folder that holds the runs, schedule.png here)")
+                        help="where the picture goes: a .png, .svg or .pdf file (default: comparison.png or "
+                             "weights.png in the folder that holds the runs, schedule.png here)")
     args = parser.parse_args(argv)
     if args.schedule and (args.runs or args.weights):
         parser.error("--schedule draws one experiment file; give no run folders and no --weights")
@@ -176,8 +191,10 @@ def parse_args(argv):
         parser.error(f"--smoothing-std must not be negative, got {args.smoothing_std}")
     if args.ylim and not args.ylim[0] < args.ylim[1]:
         parser.error(f"--ylim LOW HIGH needs LOW < HIGH, got {args.ylim[0]:g} {args.ylim[1]:g}")
-    if args.out and args.out.suffix.lstrip(".") not in FigureCanvasBase.get_supported_filetypes():
-        parser.error(f"--out {args.out}: matplotlib cannot write a {args.out.suffix or 'suffix-less'} file")
+    if args.out and args.out.suffix.lstrip(".").lower() not in PICTURE_TYPES:
+        # Only these carry looptrain's signature, which lets a later command replace the file.
+        parser.error(f"--out {args.out}: looptrain writes .png, .svg or .pdf pictures, not "
+                     f"{args.out.suffix or 'a file without a suffix'}")
     if args.out and not args.out.parent.is_dir():
         parser.error(f"--out {args.out}: folder {args.out.parent} does not exist")
     return args
@@ -185,14 +202,17 @@ def parse_args(argv):
 
 def draw(args) -> Path:
     """Read what the chosen picture needs, draw it, and return where it went."""
+    advice = "choose another --out"
     if args.schedule:
         from looptrain.experiment import load_experiment
-        from looptrain.run import import_tensorflow_quietly
+        from looptrain.quiet import import_tensorflow_quietly
 
         import_tensorflow_quietly()  # an experiment file imports Keras
         experiment = load_experiment(args.schedule)
         out = args.out or Path("schedule.png")
-        plot_schedule(experiment.name, *schedule_curve(experiment.config), out)
+        ownership.check_file(out, advice)  # before TensorFlow computes anything
+        curve = schedule_curve(experiment.config)
+        draw_whole(out, lambda path: plot_schedule(experiment.name, *curve, path), advice)
         return out
 
     runs = [read_run(folder) for folder in args.runs]
@@ -206,11 +226,12 @@ def draw(args) -> Path:
             run_kernels = kernels(read_weights(run.folder / "best.weights.h5"))
             values[run.name] = np.concatenate([kernel.ravel() for kernel in run_kernels.values()])
         out = args.out or common_folder(args.runs) / "weights.png"
-        plot_weights(values, out)
+        draw_whole(out, lambda path: plot_weights(values, path), advice)
     else:
         out = args.out or common_folder(args.runs) / "comparison.png"
-        plot_histories({run.name: run.history for run in runs}, out, metric=args.metric,
-                       smoothing_std=args.smoothing_std, log_x=args.log_x, ylim=args.ylim)
+        draw_whole(out, lambda path: plot_histories({run.name: run.history for run in runs}, path, metric=args.metric,
+                                                    smoothing_std=args.smoothing_std, log_x=args.log_x,
+                                                    ylim=args.ylim), advice)
     return out
 
 
@@ -218,9 +239,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         out = draw(args)
-    except InputError as error:
+    except (InputError, WriteFailed) as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
-        return 2
+        return error.exit_code
     print(f"wrote {out}")
     return 0
 

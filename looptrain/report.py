@@ -6,7 +6,9 @@ One row a run: the end-of-training summary (`history.summarize`, so the same num
 command prints) worked out again from the run's `history.csv`, plus what only the saved weights
 tell: the parameter count and Σw² over the kernels, the number L2 keeps small. The Markdown goes to
 `--out`, by default `report.md` in the folder that holds the runs, beside `looptrain.plot`'s
-pictures. It never imports TensorFlow. Not here: pictures (`looptrain.plot`).
+pictures; its first line, an HTML comment that Markdown does not show, signs it as looptrain's
+(`ownership`), and a file that does not carry it is never written over. It never imports TensorFlow.
+Not here: pictures (`looptrain.plot`).
 """
 
 import sys
@@ -14,9 +16,15 @@ from pathlib import Path
 
 from rich.console import Console
 
+from looptrain import ownership
 from looptrain.console import summary_cells, summary_table
-from looptrain.errors import ArgumentParser, InputError
+from looptrain.errors import ArgumentParser, InputError, WriteFailed
+from looptrain.files import write_whole
 from looptrain.history import Run, common_folder, kernels, read_run, read_weights, summarize
+
+
+# The report file's first line: Markdown shows nothing of it, and it tells looptrain the file is its own.
+SIGNED = f"<!-- {ownership.SIGNATURE}.report, from the runs' history.csv and best.weights.h5 -->\n"
 
 
 def run_row(run: Run) -> dict:
@@ -52,13 +60,14 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    out = args.out or common_folder(args.runs) / "report.md"
     try:
         rows = [run_row(read_run(folder)) for folder in args.runs]
-    except InputError as error:
+        ownership.check_file(out, "choose another --out")
+        write_whole(out, lambda path: path.write_text(SIGNED + markdown_table(rows)))
+    except (InputError, WriteFailed) as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
-        return 2
-    out = args.out or common_folder(args.runs) / "report.md"
-    out.write_text(markdown_table(rows))
+        return error.exit_code
     # A terminal's own width; elsewhere (a file, a pipe) wide enough for every column, not rich's 80.
     Console(width=None if sys.stdout.isatty() else 160).print(summary_table(rows))
     print(f"wrote {out}")

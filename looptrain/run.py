@@ -3,11 +3,13 @@
 The only place that turns text into configuration and errors into exit codes: bad input is one
 line on stderr and exit code 2; a loss that is no longer a number, exit code 3; a cluster that lost
 a worker (`--distribute multiworker`), exit code 4, with how to resume from the last checkpoint; a
-run stopped by SIGINT or SIGTERM, 130 or 143, after saving a checkpoint and printing the command that
-resumes it.
-It loads every experiment first, so a typo in the third file stops the command before the first one
-trains; then it trains each in turn and, for several, draws them on one comparison plot. `--resume`
-carries each run on from its latest checkpoint instead of starting it again.
+file the disk refused to write, exit code 5, saying what was kept; a run stopped by SIGINT or
+SIGTERM, 130 or 143, after saving a checkpoint and printing the command that resumes it.
+It loads every experiment first and checks every folder it will write (none may hold anything
+looptrain did not write, none may be in use by another run), so a typo in the third file or a busy
+folder stops the command before the first one trains; then it trains each in turn and, for several,
+draws them on one comparison plot. `--resume` carries each run on from its latest checkpoint instead
+of starting it again.
 
 `--eager` (or `LOOPTRAIN_EAGER=1`) is for stepping through the loop in a debugger: the steps and the
 data pipeline run as plain Python, so a breakpoint in the train step stops on every batch with real
@@ -26,9 +28,12 @@ import shlex
 import sys
 from pathlib import Path
 
+from looptrain import lock, ownership
 from looptrain.config import parse_set
-from looptrain.errors import ArgumentParser, InputError, Interrupted, NumericalFault, WorkerLost
+from looptrain.errors import ArgumentParser, InputError, Interrupted, NumericalFault, WorkerLost, WriteFailed
 from looptrain.experiment import load_experiment
+from looptrain.history import common_folder
+from looptrain.quiet import import_tensorflow_quietly
 
 
 def parse_args(argv):
@@ -80,25 +85,6 @@ def run_eagerly() -> None:
     tf.config.run_functions_eagerly(True)
 
 
-def import_tensorflow_quietly() -> None:
-    """TensorFlow's C++ runtime prints start-up notices (oneDNN, CUDA) straight to file descriptor 2,
-    past Python and past TF_CPP_MIN_LOG_LEVEL. Hide them, so that an error of ours stands alone on
-    stderr; a failing import still raises, after stderr is back. Later notices, such as XLA's line
-    when it compiles the first epoch, do heed TF_CPP_MIN_LOG_LEVEL: 2 keeps only errors."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()  # the device search, with its "no CUDA" complaint, happens here
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
@@ -113,6 +99,8 @@ def main(argv=None) -> int:
         experiments = [load_experiment(path, overrides) for path in args.experiments]
         # Before TensorFlow runs any op: a multi-worker strategy joins its cluster at program start.
         strategy = make_strategy(args.distribute)
+        if is_chief(strategy):  # the only process that writes
+            check_outputs(args.logdir, experiments)
     except InputError as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
         return 2
@@ -120,9 +108,10 @@ def main(argv=None) -> int:
     # Imported only now: the command line's own checks above should not wait for TensorFlow.
     import tensorflow as tf
 
-    from looptrain import data
+    from looptrain import cache, data
     from looptrain.console import make_reporter
-    from looptrain.history import common_folder, read_history, summarize
+    from looptrain.files import write_whole
+    from looptrain.history import read_history, summarize
     from looptrain.plot import plot_histories
     from looptrain.train import train
 
@@ -138,13 +127,15 @@ def main(argv=None) -> int:
     try:
         for experiment in experiments:
             data_path = data.resolve(args.data, experiment.config)
+            if isinstance(data_path, cache.InMemory):
+                reporter.warn(f"{data_path.why}; making the rows in memory for this run instead")
             folder = run_folder(args.logdir, experiment)
             try:
                 history = train(experiment, data_path, folder, reporter, args.resume, strategy)
             except lost_worker as error:
                 raise worker_lost(experiment.name, error, strategy, folder) from None
             rows.append(summarize(experiment.name, history.epochs, history.best_epoch))
-    except (InputError, NumericalFault, WorkerLost) as error:
+    except (InputError, NumericalFault, WorkerLost, WriteFailed) as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
         if isinstance(error, WorkerLost):
             # A worker lost during an eager all-reduce leaves TensorFlow's thread pool for it open, held
@@ -158,11 +149,31 @@ def main(argv=None) -> int:
         return interruption.exit_code
 
     if len(experiments) > 1 and is_chief(strategy):
-        folders = {e.name: run_folder(args.logdir, e) for e in experiments}
-        histories = {name: read_history(folder / "history.csv") for name, folder in folders.items()}
-        plot_histories(histories, common_folder(list(folders.values())) / "comparison.png", log_x=True)
+        histories = {e.name: read_history(run_folder(args.logdir, e) / "history.csv") for e in experiments}
+        try:
+            write_whole(comparison_path(args.logdir, experiments),
+                        lambda path: plot_histories(histories, path, log_x=True))
+        except WriteFailed as error:
+            print(f"looptrain: error: {error} (the runs themselves are written whole)", file=sys.stderr)
+            return error.exit_code
     reporter.summary(rows)
     return 0
+
+
+def check_outputs(logdir: Path, experiments) -> None:
+    """Refuse, before anything trains, a run folder that holds anything looptrain did not write or
+    that another run is writing, and a comparison picture that is not looptrain's."""
+    for experiment in experiments:
+        folder = run_folder(logdir, experiment)
+        ownership.check_folder(folder)
+        lock.check_free(folder)
+    if len(experiments) > 1:
+        ownership.check_file(comparison_path(logdir, experiments), "choose another --logdir")
+
+
+def comparison_path(logdir: Path, experiments) -> Path:
+    """Where several experiments' comparison picture goes: the folder that holds their runs."""
+    return common_folder([run_folder(logdir, experiment) for experiment in experiments]) / "comparison.png"
 
 
 def run_folder(logdir: Path, experiment) -> Path:

@@ -7,9 +7,11 @@ prefix, so TensorBoard draws training and validation of the same metric on one c
 gets `kernel/dense`, `kernel/dense_1`, ...: the distribution of each weight matrix, where L2 and
 dropout show what they do to the weights. Per-step summaries are left out: one point per epoch is
 what the tutorial plots. The scalars are handed to the writers at most once a second, for all the
-epochs since the last time.
+epochs since the last time. A write the filesystem refuses (TensorFlow says so when its writer
+flushes) is a `WriteFailed` naming the event folder; the events already written stay readable.
 """
 
+import contextlib
 import math
 import time
 from collections import Counter
@@ -20,6 +22,8 @@ import tensorflow as tf
 from tensorboard.plugins.histogram import metadata as histogram_metadata
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
+from looptrain import files
+
 TRAIN_NAMES = ["loss", "binary_crossentropy", "regularization_loss", "accuracy", "learning_rate"]
 VALIDATION_NAMES = ["val_binary_crossentropy", "val_accuracy"]
 SCALAR = scalar_metadata.create_summary_metadata(display_name=None, description=None)
@@ -27,8 +31,11 @@ SCALAR = scalar_metadata.create_summary_metadata(display_name=None, description=
 
 class Summaries:
     def __init__(self, run_dir: Path, model: keras.Model, histogram_every: int):
-        self.train = tf.summary.create_file_writer(str(run_dir / "train"))
-        self.validation = tf.summary.create_file_writer(str(run_dir / "validation"))
+        self.run_dir = run_dir
+        with self.refused_write_fails("train"):
+            self.train = tf.summary.create_file_writer(str(run_dir / "train"))
+        with self.refused_write_fails("validation"):
+            self.validation = tf.summary.create_file_writer(str(run_dir / "validation"))
         self.kernels = kernel_tags(model)
         self.histogram_every = histogram_every  # 0: never
         # Seven scalars one by one are some forty small operations, each a trip from Python into
@@ -58,13 +65,24 @@ class Summaries:
         # As Keras's `histogram_freq`: epochs 0, M, 2M, ...; a histogram of 800,000 weights is
         # worth its cost now and then, not every epoch.
         if self.histogram_every and epoch % self.histogram_every == 0:
-            self.write_histograms(tf.constant(epoch, tf.int64))  # int64, the type summaries take steps in
+            with self.refused_write_fails("train"):
+                self.write_histograms(tf.constant(epoch, tf.int64))  # int64, the type summaries take steps in
 
     def write_waiting(self) -> None:
         if self.waiting_epochs:
-            self.write_scalars(tf.constant(self.waiting_epochs, tf.int64), tf.constant(self.waiting_values))
+            with self.refused_write_fails():
+                self.write_scalars(tf.constant(self.waiting_epochs, tf.int64), tf.constant(self.waiting_values))
             self.waiting_epochs, self.waiting_values = [], []
         self.last_written = time.monotonic()
+
+    @contextlib.contextmanager
+    def refused_write_fails(self, folder: str = ""):
+        """TensorFlow's error for a refused write, as the one-line `WriteFailed` naming where the
+        events go: `folder` (train or validation), or the run folder when it may be either."""
+        try:
+            yield
+        except tf.errors.OpError as error:
+            raise files.failed(f"the TensorBoard events in {self.run_dir / folder}", error) from None
 
     def scalars(self, epochs: tf.Tensor, values: tf.Tensor) -> None:
         """`values[i]` is epoch `epochs[i]`'s, in the order of TRAIN_NAMES, then VALIDATION_NAMES."""
@@ -84,10 +102,17 @@ class Summaries:
                 histogram(tag, kernel)  # AutoGraph makes its test for a single value a `tf.cond`
 
     def close(self) -> None:
-        self.write_waiting()
-        for writer in (self.train, self.validation):
-            writer.flush()  # the writers buffer; without this the last epochs may never reach disk
-            writer.close()
+        """Write what waits and close the writers, which buffer: without this the last epochs may never
+        reach disk. After a refused write the writers are closed all the same, and the error is raised."""
+        try:
+            self.write_waiting()
+            with self.refused_write_fails():
+                for writer in (self.train, self.validation):
+                    writer.flush()
+        finally:
+            for writer in (self.train, self.validation):
+                with contextlib.suppress(tf.errors.OpError):  # a writer that failed fails again on close
+                    writer.close()
 
 
 def histogram(tag: str, values: tf.Tensor, buckets: int = 30) -> None:

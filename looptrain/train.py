@@ -4,9 +4,17 @@
 directly. It wires the pieces together and writes the outputs; the math lives in `step`, the
 epochs in `loop`. Outputs, all in `run_dir`: `config.json`, `history.csv`, TensorBoard's `train/`
 and `validation/`, `best.weights.h5` (the best epoch's weights), `curves.png` and `checkpoints/`.
-Each file is written whole under another name and renamed into place, so that a run killed while
-writing leaves the previous version, never half of one. A run ended by a signal or by a loss that is
-no longer a number still writes them all, then raises `Interrupted` or `NumericalFault`.
+Each file is written whole under another name and renamed into place (`files.write_whole`), so that
+a run killed while writing leaves the previous version, never half of one. A run ended by a signal
+or by a loss that is no longer a number still writes them all, then raises `Interrupted` or
+`NumericalFault`.
+
+The run folder is the user's disk, so `train` touches it only as `ownership` allows: a folder that
+holds anything looptrain did not write is refused before anything is built, and a fresh run deletes
+only looptrain's own files. While it writes, it holds the folder's lock (`lock`), so a second run
+into the same folder is refused. A write the disk refuses mid-run (a checkpoint, the summaries) ends
+the run; it then writes what it still can (the history first) and raises `WriteFailed`, saying what
+was kept, with the last good checkpoint among it.
 
 With a `tf.distribute` strategy (`looptrain.distribute`) the model, optimizer and metrics are made in
 its scope, the datasets and steps are the strategy's, and in a cluster only the chief writes the run
@@ -16,7 +24,6 @@ folder; the other workers train alike and keep only temporary checkpoints, which
 import contextlib
 import dataclasses
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -24,36 +31,28 @@ import keras
 import tensorflow as tf
 
 from looptrain import data as data_module
-from looptrain import distribute, epoch, reviews
+from looptrain import distribute, epoch, ownership, reviews
 from looptrain.checkpoint import Checkpoints
-from looptrain.errors import InputError, Interrupted, NumericalFault
+from looptrain.errors import Interrupted, NumericalFault, WriteFailed
 from looptrain.experiment import Experiment
-from looptrain.history import read_history, write_history, write_whole
+from looptrain.files import failed, write_whole
+from looptrain.history import read_history, write_history
 from looptrain.interruption import Interruption
+from looptrain.lock import FolderLock
 from looptrain.loop import History, run_epochs
+from looptrain.optimizer import make_optimizer
 from looptrain.plot import plot_histories
 from looptrain.step import make_metrics, make_steps
 from looptrain.summaries import Summaries
 
 
-def make_optimizer(learning_rate: float, decay_steps: int, weight_decay: float = 0.0) -> keras.optimizers.Adam:
-    """Adam with the tutorial's schedule: lr / (1 + step / decay_steps), evaluated at every step; a
-    constant rate for `decay_steps=0` (the IMDB experiments' plain `Adam()`). With `weight_decay`,
-    AdamW: before each Adam update the optimizer shrinks every weight by lr × weight_decay × w, a
-    decay that never appears in the loss."""
-    schedule = learning_rate if decay_steps == 0 else keras.optimizers.schedules.InverseTimeDecay(
-        learning_rate, decay_steps=decay_steps, decay_rate=1, staircase=False)
-    if weight_decay:
-        return keras.optimizers.AdamW(schedule, weight_decay=weight_decay)
-    return keras.optimizers.Adam(schedule)
-
-
 def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter, resume: bool = False,
           strategy: tf.distribute.Strategy | None = None) -> History:
     """Train one experiment into `run_dir`, replacing an earlier run there; with `resume`, carry on
-    from the run's latest checkpoint instead, appending to its TensorBoard logs. `data_path` is what
-    `data.resolve` made of `--data`: a HIGGS-layout file, or for an IMDB experiment which reviews.
-    With a `strategy`, train on its replicas; a worker other than the chief writes nothing to `run_dir`."""
+    from the run's latest readable checkpoint instead, appending to its TensorBoard logs. `data_path`
+    is what `data.resolve` made of `--data`: a HIGGS-layout file, or for an IMDB experiment which
+    reviews. With a `strategy`, train on its replicas; a worker other than the chief writes nothing to
+    `run_dir`."""
     config = experiment.config
     if strategy is not None or tf.config.functions_run_eagerly():
         # The steps are called batch by batch under a strategy, whose replicas meet at every step to
@@ -61,6 +60,8 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
         # would be a Python loop over batches anyway. config.json then says so.
         config = dataclasses.replace(config, loop="step")
     chief = distribute.is_chief(strategy)
+    if chief:
+        ownership.check_folder(run_dir)  # before anything is built: a folder of the user's is refused whole
     # Same seed, same initial weights, same shuffling, same dropout masks, same numbers.
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
@@ -98,59 +99,100 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
                               config.checkpoint_every, save_to and Path(save_to.name))
     if resume:
         checkpoints.check_resumable()
+        for name, why in checkpoints.unreadable:
+            reporter.warn(f"{experiment.name}: checkpoint {name} cannot be read ({why}); resuming from "
+                          f"{Path(checkpoints.resume_from).name}, the one before it that reads whole")
 
-    # Everything above can fail on bad input; only now is an earlier run of this experiment replaced.
-    if chief:
+    # Everything above can fail on bad input; only now is the run folder taken and written.
+    with FolderLock(run_dir) if chief else contextlib.nullcontext() as lock:
+        if lock is not None and lock.taken_over:
+            reporter.warn(lock.taken_over)
+        if chief:
+            start_run_folder(run_dir, resume, {
+                "experiment": experiment.name, "experiment_file": str(experiment.path), "data": str(data_path),
+                "n_train": data.n_train, "n_validation": data.n_validation, "steps_per_epoch": data.steps_per_epoch,
+                "parameters": model.count_params(), "fields": dataclasses.asdict(config)})
+        summaries = Summaries(run_dir, model, config.histogram_every) if chief else None
+
+        def report(epoch, results, best_epoch):
+            if summaries is not None:
+                summaries.write(epoch, results)
+            reporter.epoch(epoch, results, best_epoch)
+
+        replicas = f", {strategy.num_replicas_in_sync} replicas" if strategy is not None else ""
+        reporter.start(experiment.name, config.max_epochs, f"{experiment.description}\n"
+                       f"  {model.count_params():,} parameters, {data.n_train:,} training rows{replicas}, "
+                       f"data: {data_path}")
+        closing_failure = None
         try:
-            if run_dir.exists() and not resume:
-                shutil.rmtree(run_dir)
-            run_dir.mkdir(parents=True, exist_ok=resume)
-        except OSError as error:
-            raise InputError(f"cannot write the run folder {run_dir}: {error.strerror}") from None
-        write_whole(run_dir / "config.json", lambda path: path.write_text(json.dumps({
-            "experiment": experiment.name, "experiment_file": str(experiment.path), "data": str(data_path),
-            "n_train": data.n_train, "n_validation": data.n_validation, "steps_per_epoch": data.steps_per_epoch,
-            "parameters": model.count_params(), "fields": dataclasses.asdict(config),
-        }, indent=2) + "\n"))
+            with Interruption() as interruption:
+                history = run_epochs(model, run_epoch, max_epochs=config.max_epochs,
+                                     patience=config.patience, min_delta=config.min_delta, report=report,
+                                     checkpoints=checkpoints, resume=resume, stop_requested=interruption)
+        finally:
+            if summaries is not None:
+                try:
+                    summaries.close()
+                except WriteFailed as failure:
+                    closing_failure = failure
+            if save_to is not None:
+                save_to.cleanup()
+        history.write_failure = history.write_failure or closing_failure  # the first failure is the one to tell
+        written = write_outputs(run_dir, experiment.name, model, history) if chief else []
 
-    summaries = Summaries(run_dir, model, config.histogram_every) if chief else None
-
-    def report(epoch, results, best_epoch):
-        if summaries is not None:
-            summaries.write(epoch, results)
-        reporter.epoch(epoch, results, best_epoch)
-
-    replicas = f", {strategy.num_replicas_in_sync} replicas" if strategy is not None else ""
-    reporter.start(experiment.name, config.max_epochs, f"{experiment.description}\n"
-                   f"  {model.count_params():,} parameters, {data.n_train:,} training rows{replicas}, "
-                   f"data: {data_path}")
-    try:
-        with Interruption() as interruption:
-            history = run_epochs(model, run_epoch, max_epochs=config.max_epochs,
-                                 patience=config.patience, min_delta=config.min_delta, report=report,
-                                 checkpoints=checkpoints, resume=resume, stop_requested=interruption)
-    finally:
-        if summaries is not None:
-            summaries.close()
-        if save_to is not None:
-            save_to.cleanup()
-
-    if chief:
-        if history.best_epoch is not None:  # else the model holds no epoch worth keeping (a fault in the first)
-            write_whole(run_dir / "best.weights.h5", model.save_weights)
-        write_history(run_dir / "history.csv", history.epochs)
-        if history.epochs:
-            write_whole(run_dir / "curves.png", lambda path: plot_histories(
-                {experiment.name: read_history(run_dir / "history.csv")}, path))
     outcome = f"best epoch {history.best_epoch} of {len(history.epochs)}, outputs in {run_dir}"
+    if history.write_failure:
+        reporter.finish(f"{experiment.name}: stopped, {outcome}")
+        raise WriteFailed(f"{experiment.name}: {history.write_failure}; {kept(run_dir, history, written)}")
     if history.fault:
         reporter.finish(f"{experiment.name}: stopped, {outcome}")
-        kept = (f"the history before it and the best weights are in {run_dir}" if history.epochs
-                else "no epoch came before it, so there are no weights to keep")
-        raise NumericalFault(f"{experiment.name}, {history.fault}; {kept}")
+        kept_now = (f"the history before it and the best weights are in {run_dir}" if history.epochs
+                    else "no epoch came before it, so there are no weights to keep")
+        raise NumericalFault(f"{experiment.name}, {history.fault}; {kept_now}")
     if history.interrupted:
         reporter.finish(f"{experiment.name}: interrupted, {outcome}, checkpoint in {run_dir / 'checkpoints'}")
         raise Interrupted(interruption.signal_number,
                           f"{experiment.name} stopped after epoch {len(history.epochs) - 1}")
     reporter.finish(f"{experiment.name}: {outcome}")
     return history
+
+
+def start_run_folder(run_dir: Path, resume: bool, config: dict) -> None:
+    """Make the run folder ready: a fresh run deletes what an earlier run of looptrain's left there
+    (and only that), then writes config.json, which marks the folder as looptrain's."""
+    try:
+        if not resume:
+            ownership.clear_folder(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise failed(run_dir, error) from None
+    write_whole(run_dir / "config.json", lambda path: path.write_text(json.dumps(config, indent=2) + "\n"))
+
+
+def write_outputs(run_dir: Path, name: str, model: keras.Model, history: History) -> list[str]:
+    """Write the run's files, the history first, and return the names of those written. Each is tried
+    even after one fails; the first failure of the run is kept in `history.write_failure`."""
+    outputs = [("history.csv", lambda: write_history(run_dir / "history.csv", history.epochs))]
+    if history.best_epoch is not None:  # else the model holds no epoch worth keeping (a fault in the first)
+        outputs.append(("best.weights.h5", lambda: write_whole(run_dir / "best.weights.h5", model.save_weights)))
+    if history.epochs:
+        outputs.append(("curves.png", lambda: write_whole(run_dir / "curves.png", lambda path: plot_histories(
+            {name: read_history(run_dir / "history.csv")}, path))))
+    written = []
+    for file_name, write in outputs:
+        try:
+            write()
+            written.append(file_name)
+        except WriteFailed as failure:
+            history.write_failure = history.write_failure or failure
+    return written
+
+
+def kept(run_dir: Path, history: History, written: list[str]) -> str:
+    """What a run that could not write everything leaves behind, and how to carry on from it."""
+    checkpoint = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    survivors = ([f"checkpoint {Path(checkpoint).name}"] if checkpoint else []) + written
+    left = f"kept in {run_dir}: {', '.join(survivors)}" if survivors else f"nothing of it could be kept in {run_dir}"
+    carry_on = ("once the disk can take it, --resume carries on from that checkpoint" if checkpoint
+                else "once the disk can take it, run it again")
+    return f"the run stopped after epoch {len(history.epochs) - 1}; {left}; {carry_on}"

@@ -94,7 +94,7 @@ def test_curves_and_weights_of_finished_runs_without_tensorflow(tmp_path):
     (["large", "--ylim", "0.7", "0.5"], "LOW < HIGH"),
     (["large", "--ylim", "0.5", "high"], "invalid float value: 'high'"),
     (["large", "--smoothing-std", "-1"], "must not be negative"),
-    (["large", "--out", "curves.txt"], "cannot write a .txt file"),
+    (["large", "--out", "curves.txt"], "looptrain writes .png, .svg or .pdf pictures, not .txt"),
     (["large", "large"], "more than one run of Large"),
     (["--weights", "empty"], "empty has no config.json"),
     (["--schedule", "experiments/combined.py", "large"], "give no run folders"),
@@ -105,6 +105,22 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
     (tmp_path / "empty").mkdir()
     argv = [str(tmp_path / arg) if arg in ("missing", "empty", "large") else arg for arg in argv]
     assert_one_line_error(main, argv, capsys, message)
+
+
+def test_a_picture_that_is_not_looptrains_is_never_drawn_over_and_looptrains_own_is(tmp_path, capsys):
+    finished_run(tmp_path / "large", "Large", [0.68, 0.62], mlp([4]))
+    theirs = tmp_path / "figure.png"
+    theirs.write_bytes(PNG + b"someone else's picture")
+    assert_one_line_error(main, [str(tmp_path / "large"), "--out", str(theirs)], capsys,
+                          f"{theirs} exists and looptrain did not write it: choose another --out")
+    assert theirs.read_bytes() == PNG + b"someone else's picture"
+
+    ours = tmp_path / "curves.svg"
+    assert main([str(tmp_path / "large"), "--out", str(ours)]) == 0
+    first = ours.read_bytes()
+    assert main([str(tmp_path / "large"), "--out", str(ours), "--smoothing-std", "0"]) == 0  # its own: replaced
+    assert ours.read_bytes() != first and sorted(path.name for path in tmp_path.iterdir()) == [
+        "curves.svg", "figure.png", "large"]  # and no partial file beside it
 
 
 def test_plotting_does_not_import_tensorflow():

@@ -11,7 +11,7 @@ import pytest
 from conftest import assert_one_line_error
 from looptrain.history import kernels, read_weights, replay_best_epoch, write_history
 from looptrain.models import mlp
-from looptrain.report import main
+from looptrain.report import SIGNED, main
 
 
 def finished_run(folder, name, val_losses, model, min_delta=0.0, seed=0):
@@ -57,7 +57,8 @@ def test_the_best_epoch_is_replayed_from_the_losses_by_hand():
 
 def markdown_rows(path):
     """{experiment: {heading: cell}} from a Markdown table."""
-    lines = path.read_text().splitlines()
+    signature, *lines = path.read_text().splitlines()
+    assert signature == SIGNED.strip()  # the file says it is looptrain's, and Markdown shows nothing of it
     headings = [cell.strip() for cell in lines[0].strip("|").split("|")]
     assert lines[1].startswith("| --- | ---: |")
     rows = [dict(zip(headings, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[2:]]
@@ -103,7 +104,7 @@ def test_reporting_does_not_import_tensorflow(tmp_path):
             "print(code, 'tensorflow' in sys.modules)")
     finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert finished.stdout.splitlines()[-1] == "0 False"
-    assert (tmp_path / "t.md").read_text().count("\n") == 3
+    assert (tmp_path / "t.md").read_text().count("\n") == 4  # the signature, the headings, the rule, a row
 
 
 @pytest.mark.parametrize("make, argv, message", [
@@ -114,6 +115,8 @@ def test_reporting_does_not_import_tensorflow(tmp_path):
     (lambda runs: (runs / "tiny" / "best.weights.h5").unlink(), ["tiny"], "best.weights.h5 does not exist"),
     (lambda runs: (runs / "tiny" / "best.weights.h5").write_text("not hdf5"), ["tiny"], "not a weights file"),
     (lambda runs: None, ["tiny", "--out", "nowhere/report.md"], "folder .*nowhere does not exist"),
+    (lambda runs: (runs / "notes.md").write_text("# my notes"), ["tiny", "--out", "notes.md"],
+     "notes.md exists and looptrain did not write it: choose another --out"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, make, argv, message):
     runs = tmp_path / "runs"
@@ -121,3 +124,5 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, make, argv, mes
     make(runs)
     argv = [str(runs / arg) if not arg.startswith("--") else arg for arg in argv]
     assert_one_line_error(main, argv, capsys, message)
+    if (runs / "notes.md").exists():
+        assert (runs / "notes.md").read_text() == "# my notes"

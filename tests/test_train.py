@@ -4,7 +4,7 @@ import pytest
 
 from conftest import REPO, made_up_rows, write_rows
 from looptrain.console import DotsReporter
-from looptrain.errors import InputError
+from looptrain.errors import InputError, WriteFailed
 from looptrain.experiment import load_experiment
 from looptrain.train import train
 
@@ -26,19 +26,54 @@ def test_the_same_seed_gives_the_same_history_and_another_seed_does_not(tmp_path
     assert first != other
 
 
-def test_rerunning_replaces_the_run_folder(tmp_path):
+def test_rerunning_replaces_an_earlier_runs_files_and_only_those(tmp_path):
+    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
+    run_dir = tmp_path / "runs" / "tiny"
+    tiny = load_experiment(REPO / "experiments" / "tiny.py", {**SHRUNK, "checkpoint_every": 1})
+    train(tiny, data_path, run_dir, DotsReporter())
+    first_events = sorted((run_dir / "train").iterdir())
+    assert sorted(path.name for path in (run_dir / "checkpoints").iterdir()) == [
+        "checkpoint", *[f"ckpt-{n}.{part}" for n in (1, 2, 3) for part in ("data-00000-of-00001", "index")]]
+
+    train(load_experiment(REPO / "experiments" / "tiny.py", {**SHRUNK, "max_epochs": 2}), data_path, run_dir,
+          DotsReporter())
+    assert not any(path.exists() for path in first_events)  # the first run's events are gone...
+    assert len(list((run_dir / "train").iterdir())) == 1  # ...and the second run's are there
+    assert (run_dir / "history.csv").read_text().count("\n") == 1 + 2
+    assert sorted(path.name for path in (run_dir / "checkpoints").iterdir()) == [
+        "checkpoint", "ckpt-2.data-00000-of-00001", "ckpt-2.index"]
+    assert not (run_dir / ".lock").exists()  # the lock goes with the run
+
+
+@pytest.mark.parametrize("stranger", ["notes.txt", "train/my-plot.png", "checkpoints/old-model.h5", "data/"])
+def test_a_run_folder_holding_anything_looptrain_did_not_write_is_refused_and_left_whole(tmp_path, stranger):
+    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
+    run_dir = tmp_path / "runs" / "tiny"
+    tiny = load_experiment(REPO / "experiments" / "tiny.py", SHRUNK)
+    train(tiny, data_path, run_dir, DotsReporter())
+    if stranger.endswith("/"):
+        (run_dir / stranger).mkdir()
+    else:
+        (run_dir / stranger).write_text("the user's")
+    before = {path: path.stat().st_mtime_ns for path in run_dir.rglob("*")}
+    with pytest.raises(InputError, match=f"{run_dir} holds {stranger}, which looptrain did not write"):
+        train(tiny, data_path, run_dir, DotsReporter())
+    assert {path: path.stat().st_mtime_ns for path in run_dir.rglob("*")} == before  # nothing touched
+
+
+def test_a_folder_that_is_not_a_looptrain_run_is_refused(tmp_path):
     data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
     run_dir = tmp_path / "runs" / "tiny"
     (run_dir / "train").mkdir(parents=True)
-    (run_dir / "train" / "events.out.tfevents.stale").write_text("from an earlier run")
-    train(load_experiment(REPO / "experiments" / "tiny.py", SHRUNK), data_path, run_dir, DotsReporter())
-    assert not (run_dir / "train" / "events.out.tfevents.stale").exists()
-    assert (run_dir / "history.csv").read_text().count("\n") == 1 + 3
+    (run_dir / "train" / "events.out.tfevents.someone-elses").write_text("TensorBoard logs of another tool")
+    with pytest.raises(InputError, match="holds train/, which looptrain did not write"):
+        train(load_experiment(REPO / "experiments" / "tiny.py", SHRUNK), data_path, run_dir, DotsReporter())
+    assert (run_dir / "train" / "events.out.tfevents.someone-elses").read_text() == "TensorBoard logs of another tool"
 
 
-def test_a_run_folder_that_cannot_be_written_is_refused(tmp_path):
+def test_a_run_folder_that_cannot_be_made_is_a_failed_write(tmp_path):
     data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
     (tmp_path / "runs").write_text("a file where the log folder should be")
-    with pytest.raises(InputError, match=f"cannot write the run folder {tmp_path}/runs/tiny: Not a directory"):
+    with pytest.raises(WriteFailed, match=f"cannot write {tmp_path}/runs/tiny: Not a directory"):
         train(load_experiment(REPO / "experiments" / "tiny.py", SHRUNK), data_path, tmp_path / "runs" / "tiny",
               DotsReporter())
