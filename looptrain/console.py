@@ -1,8 +1,9 @@
 """What a person watching a run sees: a rich progress bar, or tensorflow_docs' dots, and a summary.
 
 Both reporters take the same calls from `train`: `start`, then `epoch` once per epoch with that
-epoch's results, then `finish`; `warn` for something to say once. The summary table comes last,
-over every experiment of the command. Nothing here touches TensorFlow or the run's files.
+epoch's results, then `finish`; `warn` for something to say once; `rows_made` while the synthetic
+data file is made, before a run. The summary table comes last, over every run of the command.
+Nothing here touches TensorFlow or the run's files.
 """
 
 import sys
@@ -23,6 +24,16 @@ class ProgressReporter:
 
     def warn(self, text: str) -> None:
         self.console.print(f"[yellow]warning:[/yellow] {text}")
+
+    def rows_made(self, done: int, total: int) -> None:
+        if done == 0:
+            self.making = Progress(TextColumn("making synthetic rows"), BarColumn(), MofNCompleteColumn(),
+                                   TimeElapsedColumn(), console=self.console)
+            self.making_task = self.making.add_task("rows", total=total)
+            self.making.start()
+        self.making.update(self.making_task, completed=done)
+        if done == total:
+            self.making.stop()
 
     def start(self, name: str, max_epochs: int, heading: str) -> None:
         self.console.print(heading, highlight=False)
@@ -58,6 +69,12 @@ class DotsReporter:
 
     def warn(self, text: str) -> None:
         print(f"warning: {text}", flush=True)
+
+    def rows_made(self, done: int, total: int) -> None:
+        if done == 0:
+            print(f"making {total:,} synthetic rows for the data cache...", end="", flush=True)
+        elif done == total:
+            print(" done", flush=True)
 
     def start(self, name: str, max_epochs: int, heading: str) -> None:
         print(heading, flush=True)

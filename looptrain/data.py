@@ -75,10 +75,11 @@ class Data:
         return rows.batch(self.batch_size)
 
 
-def resolve(source: str, config: Config) -> Path | str | cache.InMemory:
+def resolve(source: str, config: Config, progress=None) -> Path | str | cache.InMemory:
     """Turn `--data synthetic | higgs | imdb | PATH` into what the experiment's loader reads: for a HIGGS
     experiment the path of a HIGGS-layout file (or, where the cache cannot be written, the synthetic
-    rows made in memory), for an IMDB one which reviews (`reviews.load`)."""
+    rows made in memory), for an IMDB one which reviews (`reviews.load`). `progress(done, total)`
+    hears how a synthetic file being made goes."""
     if config.dataset == "imdb":
         if source in REVIEW_SOURCES:
             return REVIEW_SOURCES[source]
@@ -88,7 +89,7 @@ def resolve(source: str, config: Config) -> Path | str | cache.InMemory:
     if source == "synthetic":
         n_rows = config.n_validation + config.n_train
         try:
-            return cache.synthetic_file(n_rows, config.synthetic_seed, cache.cache_dir())
+            return cache.synthetic_file(n_rows, config.synthetic_seed, cache.cache_dir(), progress)
         except WriteFailed as failure:  # the rows can be made without the cache, for this run
             return cache.InMemory(n_rows, config.synthetic_seed, why=str(failure))
     if source == "higgs":
