@@ -24,7 +24,11 @@ class Interrupted(Exception):
 
     def __init__(self, signal_number: int, message: str):
         super().__init__(message)
+        self.signal_number = signal_number
         self.exit_code = 128 + signal_number  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+    def __reduce__(self):  # so that a run in a process of its own can hand it to the command
+        return Interrupted, (self.signal_number, str(self))
 
 
 class NumericalFault(Exception):

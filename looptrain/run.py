@@ -21,19 +21,26 @@ machines `TF_CONFIG` lists (`looptrain.distribute`): every worker runs the same 
 chief writes the run folders and the comparison plot.
 """
 
+import contextlib
 import gc
 import os
 import re
 import shlex
+import signal
 import sys
 from pathlib import Path
 
 from looptrain import lock, ownership
 from looptrain.config import parse_set
+from looptrain.console import make_reporter
 from looptrain.errors import ArgumentParser, InputError, Interrupted, NumericalFault, WorkerLost, WriteFailed
-from looptrain.experiment import load_experiment
+from looptrain.files import failed, write_whole
 from looptrain.history import common_folder
-from looptrain.quiet import import_tensorflow_quietly
+from looptrain.isolation import ProcessDied, in_own_process
+from looptrain.lock import FolderLock
+from looptrain.plan import check_experiments, finished_row, plan_runs, run_folder, run_one, sweep_done
+from looptrain.plot import draw_folders
+from looptrain.sweep import parse_sweep, point_folder, write_record
 
 
 def parse_args(argv):
@@ -51,8 +58,12 @@ def parse_args(argv):
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a configuration field, e.g. --set patience=50")
     parser.add_argument("--dots", action="store_true", help="print a dot per epoch instead of a progress bar")
+    parser.add_argument("--sweep", metavar="FIELD=VALUE,VALUE,...",
+                        help="run each experiment once per value of one field, each run in LOGDIR/<experiment>/"
+                             "FIELD=VALUE/, e.g. --sweep seed=0,1,2,3,4 or --sweep n_train=1000,10000,100000")
     parser.add_argument("--resume", action="store_true",
-                        help="carry on each run from its latest checkpoint instead of starting it again")
+                        help="carry on each run (or each sweep) from its latest checkpoint instead of starting "
+                             "it again")
     parser.add_argument("--eager", action="store_true",
                         help="run the steps as plain Python, for a debugger (slower; LOOPTRAIN_EAGER=1 does the same)")
     parser.add_argument("--distribute", choices=["mirrored", "multiworker"],
@@ -87,72 +98,85 @@ def run_eagerly() -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    reporter = make_reporter(args.dots)
     try:
-        overrides = parse_set(args.set)
+        fields = parse_set(args.set)
         if args.max_epochs is not None:
-            overrides["max_epochs"] = args.max_epochs
+            fields["max_epochs"] = args.max_epochs
         if args.seed is not None:
-            overrides["seed"] = args.seed
+            fields["seed"] = args.seed
+        sweep = parse_sweep(args.sweep) if args.sweep else None
         eager = eager_requested(args.eager, os.environ)
-        import_tensorflow_quietly()  # experiment files import Keras
-        from looptrain.distribute import is_chief, make_strategy
-        experiments = [load_experiment(path, overrides) for path in args.experiments]
-        # Before TensorFlow runs any op: a multi-worker strategy joins its cluster at program start.
-        strategy = make_strategy(args.distribute)
-        if is_chief(strategy):  # the only process that writes
-            check_outputs(args.logdir, experiments)
+        # Several runs train each in a process of its own, so that one run's memory is returned before
+        # the next starts; this process then never imports TensorFlow. Not in a debugger, which stops
+        # only in its own process, nor under a strategy, which joins its cluster once per process.
+        apart = (len(args.experiments) > 1 or sweep is not None) and not eager and args.distribute is None
+        strategy = None
+        if apart:
+            experiments = in_own_process(check_experiments, args.experiments, fields, sweep)
+        else:
+            experiments = check_experiments(args.experiments, fields, sweep)  # imports TensorFlow, quietly
+            from looptrain.distribute import make_strategy
+
+            # Before TensorFlow runs any op: a multi-worker strategy joins its cluster at program start.
+            strategy = make_strategy(args.distribute)
+        chief = strategy is None or is_chief(strategy)  # the only process that writes
+        runs = plan_runs(experiments, args.logdir, sweep, args.resume)
+        folders = [run_folder(args.logdir, experiment) for experiment in experiments]
+        if chief:
+            check_outputs(folders, several=len(runs) > 1 or sweep is not None)
     except InputError as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
         return 2
+    except ProcessDied as death:
+        return death.exit_code  # a signal while the experiments were checked, or a bug it printed
 
-    # Imported only now: the command line's own checks above should not wait for TensorFlow.
-    import tensorflow as tf
-
-    from looptrain import cache, data
-    from looptrain.console import make_reporter
-    from looptrain.files import write_whole
-    from looptrain.history import read_history, summarize
-    from looptrain.plot import plot_histories
-    from looptrain.train import train
-
-    reporter = make_reporter(args.dots)
     if eager:
         run_eagerly()
         reporter.warn("eager mode: the steps run as plain Python, for a debugger, several times slower")
-    # In a cluster, a worker that stops answering reaches the others as UnavailableError: the aborted
-    # all-reduce and TensorFlow's own health checks both say UNAVAILABLE. Anywhere else that error is a
-    # bug and keeps its traceback, so without a cluster the tuple is empty and catches nothing.
-    lost_worker = (tf.errors.UnavailableError,) if args.distribute == "multiworker" else ()
     rows = []
-    try:
-        for experiment in experiments:
-            data_path = data.resolve(args.data, experiment.config)
-            if isinstance(data_path, cache.InMemory):
-                reporter.warn(f"{data_path.why}; making the rows in memory for this run instead")
-            folder = run_folder(args.logdir, experiment)
-            try:
-                history = train(experiment, data_path, folder, reporter, args.resume, strategy)
-            except lost_worker as error:
-                raise worker_lost(experiment.name, error, strategy, folder) from None
-            rows.append(summarize(experiment.name, history.epochs, history.best_epoch))
-    except (InputError, NumericalFault, WorkerLost, WriteFailed) as error:
-        print(f"looptrain: error: {error}", file=sys.stderr)
-        if isinstance(error, WorkerLost):
-            # A worker lost during an eager all-reduce leaves TensorFlow's thread pool for it open, held
-            # by the failed call's frames. Freed only at exit, after its pipes are closed, it would
-            # print a traceback under our one line; freed now, it goes quietly.
-            error.__context__ = None
-            gc.collect()
-        return error.exit_code
-    except Interrupted as interruption:
-        print(f"looptrain: {interruption}; to resume: {resume_command(argv, experiment.path)}", file=sys.stderr)
-        return interruption.exit_code
-
-    if len(experiments) > 1 and is_chief(strategy):
-        histories = {e.name: read_history(run_folder(args.logdir, e) / "history.csv") for e in experiments}
+    with contextlib.ExitStack() as held:
         try:
-            write_whole(comparison_path(args.logdir, experiments),
-                        lambda path: plot_histories(histories, path, log_x=True))
+            sweeps = {}  # sweep folder → (experiment, points done), kept in sweep.json as they finish
+            if sweep is not None and chief:
+                for experiment, folder in zip(experiments, folders):
+                    sweeps[folder] = (experiment, start_sweep(held, folder, experiment, sweep, args.resume, reporter))
+            for experiment, folder in zip(experiments, folders):  # the points already done, read back
+                for value in sweeps.get(folder, (None, []))[1]:
+                    rows.append(finished_row(point_folder(folder, sweep, value),
+                                             f"{experiment.name} {sweep.label(value)}"))
+            for run in runs:
+                if apart:
+                    rows.append(in_own_process(run_one, run, fields, args.data, args.dots))
+                else:
+                    rows.append(run_here(run, fields, args, reporter, strategy))
+                if run.folder.parent in sweeps:
+                    experiment, done = sweeps[run.folder.parent]
+                    done.append(run.fields[sweep.field])
+                    write_record(run.folder.parent, experiment, sweep, done)
+        except (InputError, NumericalFault, WorkerLost, WriteFailed) as error:
+            print(f"looptrain: error: {error}", file=sys.stderr)
+            if isinstance(error, WorkerLost):
+                # A worker lost during an eager all-reduce leaves TensorFlow's thread pool for it open, held
+                # by the failed call's frames. Freed only at exit, after its pipes are closed, it would
+                # print a traceback under our one line; freed now, it goes quietly.
+                error.__context__ = None
+                gc.collect()
+            return error.exit_code
+        except Interrupted as interruption:
+            print(f"looptrain: {interruption}; to resume: {resume_command(argv, run.experiment)}",
+                  file=sys.stderr)
+            return interruption.exit_code
+        except ProcessDied as death:
+            if death.returncode < 0:  # killed, most likely for memory; a bug has printed its own traceback
+                print(f"looptrain: error: {run.name}: its process was killed by "
+                      f"{signal.Signals(-death.returncode).name}; to resume: "
+                      f"{resume_command(argv, run.experiment)}", file=sys.stderr)
+            return death.exit_code
+
+    if chief and (len(runs) > 1 or sweep is not None):
+        try:
+            write_whole(comparison_path(folders), lambda path: draw_folders(folders, path, log_x=True))
         except WriteFailed as error:
             print(f"looptrain: error: {error} (the runs themselves are written whole)", file=sys.stderr)
             return error.exit_code
@@ -160,27 +184,55 @@ def main(argv=None) -> int:
     return 0
 
 
-def check_outputs(logdir: Path, experiments) -> None:
-    """Refuse, before anything trains, a run folder that holds anything looptrain did not write or
-    that another run is writing, and a comparison picture that is not looptrain's."""
-    for experiment in experiments:
-        folder = run_folder(logdir, experiment)
+def run_here(run, fields: dict, args, reporter, strategy) -> dict:
+    """`plan.run_one` in this process: a command of one run, a debugger's, or a strategy's."""
+    import tensorflow as tf
+
+    # In a cluster, a worker that stops answering reaches the others as UnavailableError: the aborted
+    # all-reduce and TensorFlow's own health checks both say UNAVAILABLE. Anywhere else that error is a
+    # bug and keeps its traceback, so without a cluster the tuple is empty and catches nothing.
+    lost_worker = (tf.errors.UnavailableError,) if args.distribute == "multiworker" else ()
+    try:
+        return run_one(run, fields, args.data, args.dots, reporter, strategy)
+    except lost_worker as error:
+        raise worker_lost(run.name, error, strategy, run.folder) from None
+
+
+def start_sweep(held: contextlib.ExitStack, folder: Path, experiment, sweep, resume: bool, reporter) -> list:
+    """Take the sweep's folder for the whole command and write its sweep.json; return the points done.
+    A fresh sweep first deletes what looptrain wrote there before (a run, or another sweep)."""
+    taken = held.enter_context(FolderLock(folder))
+    if taken.taken_over:
+        reporter.warn(taken.taken_over)
+    done = sweep_done(folder, sweep) if resume else []
+    if not resume:
+        try:
+            ownership.clear_folder(folder)
+        except OSError as error:
+            raise failed(folder, error) from None
+    write_record(folder, experiment, sweep, done)
+    return list(done)
+
+
+def is_chief(strategy) -> bool:
+    from looptrain.distribute import is_chief as chief
+
+    return chief(strategy)
+
+
+def check_outputs(folders: list[Path], several: bool) -> None:
+    """Refuse, before anything trains, a folder that holds anything looptrain did not write or that
+    another run is writing, and a comparison picture that is not looptrain's."""
+    for folder in folders:
         ownership.check_folder(folder)
         lock.check_free(folder)
-    if len(experiments) > 1:
-        ownership.check_file(comparison_path(logdir, experiments), "choose another --logdir")
+    if several:
+        ownership.check_file(comparison_path(folders), "choose another --logdir")
 
 
-def comparison_path(logdir: Path, experiments) -> Path:
-    """Where several experiments' comparison picture goes: the folder that holds their runs."""
-    return common_folder([run_folder(logdir, experiment) for experiment in experiments]) / "comparison.png"
-
-
-def run_folder(logdir: Path, experiment) -> Path:
-    """Where a run's files go: LOGDIR/<file stem>/, and LOGDIR/imdb/<file stem>/ for an IMDB experiment,
-    so that experiments/imdb/l2.py never replaces experiments/l2.py's run."""
-    folder = logdir / "imdb" if experiment.config.dataset == "imdb" else logdir
-    return folder / experiment.path.stem
+def comparison_path(folders: list[Path]) -> Path:
+    """Where several runs' comparison picture goes: the folder that holds them."""
+    return common_folder(folders) / "comparison.png"
 
 
 def worker_lost(name: str, error, strategy, folder: Path) -> WorkerLost:
@@ -221,7 +273,8 @@ def what_happened(message: str) -> str:
 
 
 def resume_command(argv, experiment_path) -> str:
-    """The command that resumes the interrupted experiment: this one's options, that experiment, --resume."""
+    """The command that resumes the interrupted experiment: this one's options (its sweep among them),
+    that experiment, --resume."""
     given = sys.argv[1:] if argv is None else argv
     options = [word for word in given if not word.endswith(".py") and word != "--resume"]
     return shlex.join(["python", "-m", "looptrain.run", str(experiment_path), *options, "--resume"])

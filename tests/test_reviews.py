@@ -10,7 +10,7 @@ from keras.src.datasets import npz_utils
 from keras.src.utils import file_utils
 
 from conftest import REPO, assert_one_line_error
-from looptrain import data, reviews, run
+from looptrain import data, plan, reviews, run
 from looptrain.config import Config
 from looptrain.errors import InputError
 from looptrain.experiment import load_experiment
@@ -167,8 +167,8 @@ def test_data_that_does_not_fit_the_experiment_is_refused(tmp_path, capsys, expe
 
 def test_imdb_runs_have_a_folder_of_their_own():
     logdir = REPO / "runs"
-    assert run.run_folder(logdir, load_experiment(REPO / "experiments" / "imdb" / "l2.py")) == logdir / "imdb" / "l2"
-    assert run.run_folder(logdir, load_experiment(REPO / "experiments" / "l2.py")) == logdir / "l2"
+    assert plan.run_folder(logdir, load_experiment(REPO / "experiments" / "imdb" / "l2.py")) == logdir / "imdb" / "l2"
+    assert plan.run_folder(logdir, load_experiment(REPO / "experiments" / "l2.py")) == logdir / "l2"
 
 
 def test_the_npz_writer_makes_what_keras_reads(tmp_path):
