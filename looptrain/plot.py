@@ -11,13 +11,20 @@ y range of [0.5, 0.7] for the cross-entropy where the curves fit in it. Each exp
 colour in every picture. `--weights` overlays the distributions of the kernels saved in
 `best.weights.h5`; `--schedule` draws an experiment's learning rate against the epoch.
 
+A RUN_DIR may also be a sweep's folder (`looptrain.sweep`). A sweep over seeds is drawn as its mean
+curves with a band of ±1 sample standard deviation (`aggregate.mean_curve`), among runs or other
+seed sweeps; sweeps over another field, all over the same one, make their own picture against that
+field (`sweep_plots`). `draw_folders` picks the picture for any such list of folders, for this
+command and for the training command alike; `--weights` takes single runs only.
+
 It reads what the runs left on disk and never imports TensorFlow, except for `--schedule`, which asks
 the optimizer training builds for its rates. Every picture is signed in its metadata as looptrain's
 (`ownership`), written whole, and never written over a file that is not looptrain's. Not here: the
-table of numbers (`looptrain.report`).
+numbers across a sweep (`aggregate`), and the table of numbers (`looptrain.report`).
 """
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -27,10 +34,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from looptrain import ownership  # noqa: E402
+from looptrain.aggregate import field_points  # noqa: E402
 from looptrain.config import Config  # noqa: E402
 from looptrain.errors import ArgumentParser, InputError, WriteFailed  # noqa: E402
 from looptrain.files import write_whole  # noqa: E402
 from looptrain.history import COLUMNS, common_folder, kernels, read_run, read_weights  # noqa: E402
+from looptrain.sweep import SIZES, FinishedSweep, is_sweep, read_sweep  # noqa: E402
+from looptrain.sweep_plots import draw_mean, field_figure  # noqa: E402
 
 TUTORIAL_YLIM = (0.5, 0.7)
 # The file types whose metadata can carry looptrain's signature.
@@ -64,20 +74,53 @@ def colours(names) -> dict[str, str]:
     return {name: cycle[order.index(name) % len(cycle)] for name in names}
 
 
-def plot_histories(histories: dict[str, dict], path: Path, metric: str = "binary_crossentropy",
-                   smoothing_std: int = 10, log_x: bool = False, ylim: tuple[float, float] | None = None) -> None:
-    """Draw `{name: history}` (columns as `history.read_history` gives them) into a picture at `path`."""
-    figure, axes = plt.subplots(figsize=(8, 5))
-    colour = colours(histories)
-    validation_minima = []
-    for name, history in histories.items():
-        train = smooth(history[metric], smoothing_std)
-        validation = smooth(history["val_" + metric], smoothing_std)
-        validation_minima.append(validation.min())
-        axes.plot(history["epoch"], train, color=colour[name], label=f"{name} Train")
-        axes.plot(history["epoch"], validation, "--", color=colour[name], label=f"{name} Val")
+@dataclass(frozen=True)
+class Panel:
+    """What one panel of a picture shows, read back from matplotlib before the picture is closed: what
+    a test checks against numbers worked out by hand, and what a caller may print."""
 
-    last_epoch = max(history["epoch"][-1] for history in histories.values())
+    title: str
+    xlabel: str
+    xscale: str  # "linear" or "log"
+    lines: dict  # {label: (x, y)} of every labelled line, as matplotlib holds them
+
+
+def panels(figure) -> list[Panel]:
+    # Matplotlib names a line drawn without a label "_child0", "_child1", ...: no series of ours.
+    return [Panel(title=axes.get_title(), xlabel=axes.get_xlabel(), xscale=axes.get_xscale(),
+                  lines={line.get_label(): (np.asarray(line.get_xdata()), np.asarray(line.get_ydata()))
+                         for line in axes.get_lines() if not line.get_label().startswith("_")})
+            for axes in figure.axes]
+
+
+def plot_histories(histories: dict[str, dict], path: Path, metric: str = "binary_crossentropy", smoothing_std: int = 10,
+                   log_x: bool = False, ylim: tuple[float, float] | None = None) -> list[Panel]:
+    """Draw `{name: history}` (columns as `history.read_history` gives them) into a picture at `path`."""
+    return plot_curves({name: [history] for name, history in histories.items()}, path, metric, smoothing_std,
+                       log_x, ylim)
+
+
+def plot_curves(runs: dict[str, list[dict]], path: Path, metric: str = "binary_crossentropy", smoothing_std: int = 10,
+                log_x: bool = False, ylim: tuple[float, float] | None = None) -> list[Panel]:
+    """Draw `{name: [history, ...]}` into a picture at `path` and return what it shows: one history is a
+    run, drawn as it is; several are a sweep over seeds, drawn as their mean with a band of ±1 sample
+    sd (`aggregate.mean_curve`). Each run is smoothed first and the smoothed runs averaged, so that
+    the band shows how the seeds differ, not how much one epoch's number jitters."""
+    figure, axes = plt.subplots(figsize=(8, 5))
+    colour = colours(runs)
+    validation_minima, last_epoch = [], 0
+    for name, histories in runs.items():
+        seeds = f" (mean of {len(histories)} seeds)" if len(histories) > 1 else ""
+        draw_mean(axes, [smooth(history[metric], smoothing_std) for history in histories], "-", colour[name],
+                  f"{name} Train{seeds}")
+        validation = draw_mean(axes, [smooth(history["val_" + metric], smoothing_std) for history in histories],
+                               "--", colour[name], f"{name} Val{seeds}")
+        validation_minima.append(validation.mean.min())
+        last_epoch = max(last_epoch, validation.epochs[-1])
+
+    if any(len(histories) > 1 for histories in runs.values()):
+        axes.set_title("Over seeds: the mean of the runs still going, ±1 sample sd (ddof=1); each run smoothed "
+                       "first", fontsize=10)
     if log_x:
         # The tutorial's size comparison: a log axis shows the first epochs and the long tail alike.
         axes.set_xscale("log")
@@ -94,7 +137,7 @@ def plot_histories(histories: dict[str, dict], path: Path, metric: str = "binary
     axes.set_ylabel(metric.replace("_", " ").title())
     axes.grid(True)
     axes.legend()
-    save(figure, path)
+    return save(figure, path)
 
 
 def draw_folders(folders: list[Path], path: Path, log_x: bool = False) -> None:
@@ -153,14 +196,17 @@ def plot_schedule(name: str, epochs: np.ndarray, rates: np.ndarray, path: Path) 
     save(figure, path)
 
 
-def save(figure, path: Path) -> None:
-    """Save the picture, signed as looptrain's, and close it. A caller writing into a run folder wraps
-    this in `files.write_whole`; `draw_whole` does that for a picture anywhere else."""
+def save(figure, path: Path) -> list[Panel]:
+    """Save the picture, signed as looptrain's, close it, and return what its panels show. A caller
+    writing into a run folder wraps this in `files.write_whole`; `draw_whole` does that for a picture
+    anywhere else."""
     figure.tight_layout()
+    shown = panels(figure)
     try:
         figure.savefig(path, dpi=100, metadata=ownership.picture_metadata(path))
     finally:
         plt.close(figure)
+    return shown
 
 
 def draw_whole(path: Path, draw, advice: str) -> None:
@@ -175,17 +221,21 @@ def parse_args(argv):
                                         "weights (--weights), or an experiment's learning-rate schedule "
                                         "(--schedule).")
     parser.add_argument("runs", nargs="*", type=Path, metavar="RUN_DIR",
-                        help="run folders (LOGDIR/<experiment>/) holding history.csv and config.json")
+                        help="run folders (LOGDIR/<experiment>/) holding history.csv and config.json, or sweep "
+                             "folders holding sweep.json")
     parser.add_argument("--weights", action="store_true",
                         help="overlay the runs' kernel weights from best.weights.h5 instead of their curves")
     parser.add_argument("--schedule", type=Path, metavar="EXPERIMENT.py",
                         help="draw this experiment's learning rate against the epoch (no run folders)")
     parser.add_argument("--metric", default="binary_crossentropy", choices=METRICS,
-                        help="the curves' metric (default binary_crossentropy)")
+                        help="the curves' metric (default binary_crossentropy); a sweep over a field other "
+                             "than the seed always draws cross-entropies")
     parser.add_argument("--smoothing-std", type=int, default=10, metavar="N",
-                        help="the curves' smoothing, as tensorflow_docs' smoothing_std; 0 draws them raw (default 10)")
+                        help="the curves' smoothing, as tensorflow_docs' smoothing_std, each run's before a "
+                             "sweep's mean; 0 draws them raw (default 10)")
     parser.add_argument("--log-x", action="store_true",
-                        help="a log-scaled epoch axis, as the tutorial's size comparison")
+                        help="a log-scaled epoch axis, as the tutorial's size comparison; for sweeps over a "
+                             "field, a log-scaled field axis (sizes have one anyway)")
     parser.add_argument("--ylim", type=float, nargs=2, metavar=("LOW", "HIGH"),
                         help="the curves' y range (default: the tutorial's 0.5 to 0.7 where the curves fit)")
     parser.add_argument("--out", type=Path, metavar="FILE",
@@ -224,12 +274,13 @@ def draw(args) -> Path:
         draw_whole(out, lambda path: plot_schedule(experiment.name, *curve, path), advice)
         return out
 
-    runs = [read_run(folder) for folder in args.runs]
-    names = [run.name for run in runs]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:  # a picture tells runs apart by name and colour; two of one name would be one
-        raise InputError(f"more than one run of {', '.join(twice)}: draw them in separate pictures")
     if args.weights:
+        for folder in args.runs:
+            if is_sweep(folder):  # one set of weights per point: pooled, they would hide what each point learned
+                raise InputError(f"--weights draws single runs, and {folder} is a sweep: give the folders of "
+                                 f"some of its points ({folder}/FIELD=VALUE)")
+        runs = [read_run(folder) for folder in args.runs]
+        refuse_twice([run.name for run in runs])
         values = {}
         for run in runs:
             run_kernels = kernels(read_weights(run.folder / "best.weights.h5"))
@@ -238,10 +289,45 @@ def draw(args) -> Path:
         draw_whole(out, lambda path: plot_weights(values, path), advice)
     else:
         out = args.out or common_folder(args.runs) / "comparison.png"
-        draw_whole(out, lambda path: plot_histories({run.name: run.history for run in runs}, path, metric=args.metric,
-                                                    smoothing_std=args.smoothing_std, log_x=args.log_x,
-                                                    ylim=args.ylim), advice)
+        draw_whole(out, lambda path: draw_folders(args.runs, path, log_x=args.log_x, metric=args.metric,
+                                                  smoothing_std=args.smoothing_std, ylim=args.ylim), advice)
     return out
+
+
+def refuse_twice(names: list[str]) -> None:
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # a picture tells runs apart by name and colour; two of one name would be one
+        raise InputError(f"more than one run of {', '.join(twice)}: draw them in separate pictures")
+
+
+def draw_folders(folders: list[Path], path: Path, log_x: bool = False, metric: str = "binary_crossentropy",
+                 smoothing_std: int = 10, ylim: tuple[float, float] | None = None) -> list[Panel]:
+    """Draw the picture `folders` call for into `path` and return its panels. Runs and sweeps over
+    seeds: learning curves against the epoch, a sweep as its mean with a band (`plot_curves`), on a
+    log axis with `log_x`. Sweeps over another field, all over the same one: the best validation
+    cross-entropy and the final gap against that field (`sweep_plots`), on a log axis where the field
+    is a size (`sweep.SIZES`) or `log_x` asks. A mix that cannot share a picture is an `InputError`."""
+    read = [read_sweep(folder) if is_sweep(folder) else read_run(folder) for folder in folders]
+    refuse_twice([each.name for each in read])
+    over_fields = [each for each in read if isinstance(each, FinishedSweep) and not each.over_seeds]
+    if not over_fields:  # a run gives one history, a sweep over seeds one a seed
+        histories = {each.name: [run.history for run in each.runs.values()] if isinstance(each, FinishedSweep)
+                     else [each.history] for each in read}
+        return plot_curves(histories, path, metric, smoothing_std, log_x, ylim)
+
+    field = over_fields[0].field
+    if len(over_fields) < len(read):
+        raise InputError(f"{over_fields[0].folder} is a sweep over {field}, drawn against {field}, and runs and "
+                         "sweeps over seeds are drawn against the epoch: draw them in separate pictures")
+    fields = list(dict.fromkeys(sweep.field for sweep in over_fields))
+    if len(fields) > 1:
+        raise InputError(f"sweeps over {' and '.join(fields)} cannot share an axis: draw them in separate pictures")
+    if metric != "binary_crossentropy" or ylim is not None:
+        raise InputError(f"a sweep over {field} is drawn as cross-entropies against {field}: --metric and "
+                         "--ylim are for curves against the epoch")
+    points = [field_points(sweep) for sweep in over_fields]
+    figure = field_figure(points, colours([each.name for each in points]), log_x or field in SIZES)
+    return save(figure, path)
 
 
 def main(argv=None) -> int:

@@ -11,7 +11,8 @@ import pytest
 from conftest import assert_one_line_error
 from looptrain.history import kernels, read_weights, replay_best_epoch, write_history
 from looptrain.models import mlp
-from looptrain.report import SIGNED, main
+from looptrain.report import SIGNED, SPREAD_NOTE, main
+from test_aggregate import written_sweep
 
 
 def finished_run(folder, name, val_losses, model, min_delta=0.0, seed=0):
@@ -56,17 +57,25 @@ def test_the_best_epoch_is_replayed_from_the_losses_by_hand():
 
 
 def markdown_rows(path):
-    """{experiment: {heading: cell}} from a Markdown table."""
+    """{experiment: {heading: cell}} from a Markdown table, and the note under it ("" where none)."""
     signature, *lines = path.read_text().splitlines()
     assert signature == SIGNED.strip()  # the file says it is looptrain's, and Markdown shows nothing of it
+    table, _, note = "\n".join(lines).partition("\n\n")  # a blank line ends the table
+    lines = table.splitlines()
     headings = [cell.strip() for cell in lines[0].strip("|").split("|")]
     assert lines[1].startswith("| --- | ---: |")
     rows = [dict(zip(headings, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[2:]]
-    return {row["experiment"]: row for row in rows}
+    return {row["experiment"]: row for row in rows}, note.strip()
 
 
 def number(cell):
     return float(cell.replace(",", ""))
+
+
+def spread_cell(cell):
+    """"0.6300 ± 0.0361" → (0.63, 0.0361); the sd is None where the cell says "–"."""
+    mean, sd = cell.split(" ± ")
+    return number(mean), None if sd == "–" else number(sd)
 
 
 def test_the_markdown_numbers_are_the_runs_numbers(tmp_path, capsys):
@@ -78,8 +87,8 @@ def test_the_markdown_numbers_are_the_runs_numbers(tmp_path, capsys):
 
     assert main([str(tmp_path / "runs" / "tiny"), str(tmp_path / "runs" / "l2")]) == 0
     assert "wrote" in capsys.readouterr().out
-    table = markdown_rows(tmp_path / "runs" / "report.md")  # the runs' common folder, by default
-    assert list(table) == ["Tiny", "L2"]
+    table, note = markdown_rows(tmp_path / "runs" / "report.md")  # the runs' common folder, by default
+    assert list(table) == ["Tiny", "L2"] and note == ""  # no sweep over seeds, no "±" to explain
 
     for name, (model, losses) in runs.items():
         row, epochs = table[name], written[name]
@@ -117,6 +126,9 @@ def test_reporting_does_not_import_tensorflow(tmp_path):
     (lambda runs: None, ["tiny", "--out", "nowhere/report.md"], "folder .*nowhere does not exist"),
     (lambda runs: (runs / "notes.md").write_text("# my notes"), ["tiny", "--out", "notes.md"],
      "notes.md exists and looptrain did not write it: choose another --out"),
+    (lambda runs: written_sweep(runs / "sweep", "Tiny", "seed", [0, 1], done=[]), ["sweep"],
+     "sweep is a sweep over seed with no point done yet"),
+    (lambda runs: written_sweep(runs / "sweep", "Tiny", "seed", [0, 1]), ["sweep"], "seed=0 does not exist"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, make, argv, message):
     runs = tmp_path / "runs"
@@ -126,3 +138,76 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, make, argv, mes
     assert_one_line_error(main, argv, capsys, message)
     if (runs / "notes.md").exists():
         assert (runs / "notes.md").read_text() == "# my notes"
+
+
+def test_a_seed_sweeps_cells_are_the_mean_and_sample_sd_of_its_runs(tmp_path, capsys):
+    keras.utils.set_random_seed(0)
+    losses = {0: [0.69, 0.66, 0.64, 0.65], 1: [0.68, 0.63, 0.64], 2: [0.70, 0.65, 0.62, 0.61, 0.63]}
+    folders = written_sweep(tmp_path / "runs" / "tiny", "Tiny", "seed", list(losses))
+    models = {seed: mlp([16]) for seed in losses}
+    written = {seed: finished_run(folder, "Tiny", losses[seed], models[seed], seed=seed)
+               for folder, seed in zip(folders, losses)}
+    finished_run(tmp_path / "runs" / "large", "Large", [0.68, 0.60, 0.61], mlp([32]))  # a run in the same table
+
+    assert main([str(tmp_path / "runs" / "tiny"), str(tmp_path / "runs" / "large")]) == 0
+    printed = capsys.readouterr().out
+    assert "Tiny (3 seeds)" in printed and "ddof=1" in printed  # the console table carries the note too
+    table, note = markdown_rows(tmp_path / "runs" / "report.md")
+    assert list(table) == ["Tiny (3 seeds)", "Large"] and note == SPREAD_NOTE
+
+    # Each seed's numbers, from what was written into its folder; then numpy's mean and sample sd.
+    final_train = [written[seed][-1]["binary_crossentropy"] for seed in losses]
+    per_seed = {
+        "epochs": [len(values) for values in losses.values()],
+        "best epoch": [int(np.argmin(values)) for values in losses.values()],
+        "best val BCE": [min(values) for values in losses.values()],
+        "final val BCE": [values[-1] for values in losses.values()],
+        "final train BCE": final_train,
+        "gap (val − train)": [values[-1] - train for values, train in zip(losses.values(), final_train)],
+        "Σw² (kernels)": [sum(np.sum(np.square(w, dtype=np.float64)) for w in models[seed].get_weights()
+                              if w.ndim == 2) for seed in losses],
+        "seconds": [1.5 * len(values) for values in losses.values()],
+    }
+    # Half the last digit each column is written with.
+    written_to = {"epochs": 0.05, "best epoch": 0.05, "Σw² (kernels)": 0.06, "seconds": 0.5}
+    row = table["Tiny (3 seeds)"]
+    for heading, values in per_seed.items():
+        mean, sd = spread_cell(row[heading])
+        tolerance = written_to.get(heading, 5e-5)
+        assert mean == pytest.approx(np.mean(values), abs=tolerance), heading
+        assert sd == pytest.approx(np.std(values, ddof=1), abs=tolerance), heading
+    assert int(number(row["parameters"])) == models[0].count_params()  # one model: no spread
+    assert number(table["Large"]["best val BCE"]) == pytest.approx(0.60, abs=5e-5)  # a run's cell: no ±
+
+
+def test_a_sweep_with_one_seed_done_shows_no_spread(tmp_path):
+    folders = written_sweep(tmp_path / "runs" / "tiny", "Tiny", "seed", [0, 1], done=[0])
+    finished_run(folders[0], "Tiny", [0.69, 0.66, 0.67], mlp([4]))
+    assert main([str(tmp_path / "runs" / "tiny")]) == 0
+    table, note = markdown_rows(tmp_path / "runs" / "report.md")
+    assert table["Tiny (1 seed)"]["best val BCE"] == "0.6600 ± –" and note == SPREAD_NOTE
+
+
+def test_a_field_sweep_is_one_row_a_point(tmp_path):
+    losses = {1000: [0.70, 0.66, 0.69], 10000: [0.69, 0.62, 0.63]}
+    for folder, values in zip(written_sweep(tmp_path / "runs" / "medium", "Medium", "n_train", list(losses)),
+                              losses.values()):
+        finished_run(folder, "Medium", values, mlp([4]))
+    assert main([str(tmp_path / "runs" / "medium")]) == 0
+    table, note = markdown_rows(tmp_path / "runs" / "report.md")
+    assert list(table) == ["Medium n_train=1000", "Medium n_train=10000"] and note == ""
+    assert [number(row["best val BCE"]) for row in table.values()] == [0.66, 0.62]
+    assert [number(row["final val BCE"]) for row in table.values()] == [0.69, 0.63]
+
+
+def test_reporting_sweeps_does_not_import_tensorflow(tmp_path):
+    for folder, seed in zip(written_sweep(tmp_path / "runs" / "tiny", "Tiny", "seed", [0, 1]), [0, 1]):
+        finished_run(folder, "Tiny", [0.69, 0.66], mlp([4]), seed=seed)
+    for folder in written_sweep(tmp_path / "runs" / "medium", "Medium", "n_train", [1000, 2000]):
+        finished_run(folder, "Medium", [0.69, 0.64], mlp([4]))
+    sweeps = [str(tmp_path / "runs" / "tiny"), str(tmp_path / "runs" / "medium")]
+    code = f"import sys; from looptrain.report import main; print(main({sweeps!r}), 'tensorflow' in sys.modules)"
+    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert finished.stdout.splitlines()[-1] == "0 False"
+    table, _ = markdown_rows(tmp_path / "runs" / "report.md")
+    assert list(table) == ["Tiny (2 seeds)", "Medium n_train=1000", "Medium n_train=2000"]
