@@ -140,15 +140,6 @@ def plot_curves(runs: dict[str, list[dict]], path: Path, metric: str = "binary_c
     return save(figure, path)
 
 
-def draw_folders(folders: list[Path], path: Path, log_x: bool = False) -> None:
-    """The picture of several finished runs, as the training command draws it after them."""
-    from looptrain.sweep import is_sweep, read_sweep
-
-    runs = [run for folder in folders
-            for run in (read_sweep(folder).runs.values() if is_sweep(folder) else [read_run(folder)])]
-    plot_histories({run.name: run.history for run in runs}, path, log_x=log_x)
-
-
 def plot_weights(kernel_values: dict[str, np.ndarray], path: Path) -> None:
     """Overlay each run's kernel values (`{name: every kernel weight, flat}`) as a density, with
     shared bins. The density axis is logarithmic: L2 piles the weights up at zero, and the tails, where

@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 
 from looptrain import lock, ownership
+from looptrain.aggregate import seed_row
 from looptrain.config import parse_set
 from looptrain.console import make_reporter
 from looptrain.errors import ArgumentParser, InputError, Interrupted, NumericalFault, WorkerLost, WriteFailed
@@ -175,11 +176,17 @@ def main(argv=None) -> int:
             return death.exit_code
 
     if chief and (len(runs) > 1 or sweep is not None):
+        # The tutorial's log-epochs axis for curves; a sweep over another field draws its own axes.
+        curves = sweep is None or sweep.field == "seed"
         try:
-            write_whole(comparison_path(folders), lambda path: draw_folders(folders, path, log_x=True))
-        except WriteFailed as error:
+            write_whole(comparison_path(folders), lambda path: draw_folders(folders, path, log_x=curves))
+        except (InputError, WriteFailed) as error:
             print(f"looptrain: error: {error} (the runs themselves are written whole)", file=sys.stderr)
             return error.exit_code
+    if sweep is not None and sweep.field == "seed":  # and each experiment's mean ± sd over its seeds
+        rows += [seed_row(f"{experiment.name} ({len(sweep.values)} seeds)",
+                          [row for row in rows if row["name"].startswith(f"{experiment.name} seed=")])
+                 for experiment in experiments]
     reporter.summary(rows)
     return 0
 
