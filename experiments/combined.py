@@ -10,8 +10,8 @@ import keras
 
 from looptrain.models import mlp
 
-# XLA fuses the dropout masks into the layers around them: an epoch takes three quarters of the
-# time, for some 180 MB more memory (README, "Performance").
+# XLA fuses the dropout masks into the layers around them: an epoch takes less time, for more
+# memory while the first epoch compiles (docs, performance page).
 fields = {"jit_compile": True}
 
 

@@ -7,8 +7,8 @@ Expect a little better than Tiny, and the first, mild signs of overfitting late 
 
 from looptrain.models import mlp
 
-# XLA, and a checkpoint every 500 epochs, for the reasons tiny.py gives: half the time an epoch, for
-# some 145 MB more memory, and so fast an epoch that a checkpoint every 50 would cost an eighth of the run.
+# XLA, and a checkpoint every 500 epochs, for the reasons tiny.py gives: its steps too are many tiny
+# operations, and its epochs so short that a checkpoint every 50 would take much of the run.
 fields = {"jit_compile": True, "checkpoint_every": 500}
 
 

@@ -10,9 +10,9 @@ from looptrain.models import mlp
 
 # Tiny's (and Small's) steps are a few hundred operations on small matrices, where launching each one
 # costs more than its arithmetic. XLA fuses them into a few kernels: an epoch takes half the time,
-# for some 145 MB more memory (README, "Performance"). And an epoch is then some 2 ms, a checkpoint
-# 15 to 30: one every 50 epochs, the default, would take a sixth of the run; every 500, a fiftieth,
-# and a run killed outright still loses only a second or two.
+# for more memory while the first epoch compiles (docs, performance page). And an epoch is then so
+# short that a checkpoint, several epochs' time, every 50 epochs (the default) would take a good part
+# of the run; every 500 it takes little, and a run killed outright still loses only seconds.
 fields = {"jit_compile": True, "checkpoint_every": 500}
 
 

@@ -40,11 +40,11 @@ class Config:
     # Speed: "epoch" runs a whole epoch (its train steps and its validation) as one graph over the data
     # held in memory; "step" calls the train step once per batch from Python, as `fit` does.
     loop: str = "epoch"
-    # XLA compiles the epoch's graph (loop="epoch" only) into a few fused kernels. Twice as fast for
-    # Tiny and Small, whose steps are many tiny operations, and a quarter off Dropout's and Combined's
-    # epochs, whose masks it fuses into the layers; which is why they turn it on (the IMDB
-    # experiments do too, to repeat exactly: `reviews.TUTORIAL_FIELDS`); no faster for Medium, a
-    # little for Large; and the compiler costs 145 to 180 MB of memory, a fifth of a whole `fit` run.
+    # XLA compiles the epoch's graph (loop="epoch" only) into a few fused kernels. It pays where a step
+    # is many tiny operations (Tiny, Small) and where it fuses dropout's masks into the layers
+    # (Dropout, Combined), which is why those turn it on (the IMDB experiments do too, to repeat
+    # exactly: `reviews.TUTORIAL_FIELDS`); it hardly pays for Medium and Large. The compiler costs
+    # memory while it compiles the first epoch (docs, performance page).
     jit_compile: bool = False
 
     def __post_init__(self):

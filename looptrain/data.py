@@ -150,8 +150,8 @@ def read_rows(lines, n_rows: int, chunk_rows: int = 10_000) -> tuple[tf.Tensor, 
     Any row but 29 numbers, the features finite and the label 0 or 1, raises ValueError.
 
     The rows are parsed a chunk at a time straight into the arrays that become the tensors, so a
-    million rows (112 MB) cost that and a chunk: 10,000 lines, 3 MB of text and 1 MB of numbers (as
-    fast to read as chunks of 50,000, which left 7 MB more behind). Not `tf.data`'s `CsvDataset`, the
+    million rows (112 MB) cost that and a chunk: 10,000 lines, 3 MB of text and 1 MB of numbers (no
+    slower to read than larger chunks, which leave more behind). Not `tf.data`'s `CsvDataset`, the
     tutorial's reader: its cache keeps every row as tensors of its own, several times the row's size."""
     features, labels = aligned_empty((n_rows, N_FEATURES)), aligned_empty((n_rows, 1))
     done = 0

@@ -7,10 +7,9 @@ output is the input; otherwise the input passes unchanged. The masks come from t
 
 What differs is how a unit's fate is drawn. Keras draws a 32-bit random float for every unit and
 keeps the unit if it is at least `rate`: a million floats a step for four 512-unit layers of 500
-rows, which on this project's CPU take about a sixth of Combined's training step. Compiled
-by XLA it is worse: Combined's epoch took 530 ms with Keras's `Dropout` against 340 with this one
-(side by side in one process). But a unit only needs keep or drop, and for rate 0.5 one random bit says
-that: one 32-bit word from the generator decides 32 units. In general a `bits`-bit number per unit,
+rows, a good part of Combined's training step on a CPU, and more of it compiled by XLA (the docs'
+performance page has the numbers). But a unit only needs keep or drop, and for rate 0.5 one random
+bit says that: one 32-bit word from the generator decides 32 units. In general a `bits`-bit number per unit,
 kept if it is at least rate × 2^bits, with the fewest bits (1, 2, 4, 8 or 16) that express the rate
 exactly: 0.5 takes 1 bit, 0.25 takes 2, 0.3 takes 16 and is rounded to the nearest multiple of
 1/65,536 (0.300003), far below anything a batch could show.

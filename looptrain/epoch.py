@@ -17,8 +17,8 @@ dict of scalars and reset the metrics. What is not here: early stopping, files, 
 import tensorflow as tf
 
 # The training rows are gathered into each epoch's order this much at a time. Small, because a chunk
-# is memory the epoch holds on top of the rows; an epoch takes as long with chunks of 1 to 8 MB
-# (a million of Tiny's rows: 172 to 180 ms).
+# is memory the epoch holds on top of the rows; larger chunks make an epoch no faster (docs,
+# performance page).
 CHUNK_BYTES = 2 * 2 ** 20
 
 
@@ -97,7 +97,7 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
         return {**train_and_validate(order), "learning_rate": learning_rate}
 
     # Traced now, and called as the traced graph itself: a `tf.function` checks every call against
-    # its traces first, a fifth of a millisecond here, a tenth of Tiny's epoch.
+    # its traces first, which costs a sizeable part of an epoch as short as Tiny's.
     return run_epoch.get_concrete_function(), shuffling
 
 

@@ -43,7 +43,7 @@ def run_epochs(model: keras.Model, run_epoch, *, max_epochs: int, patience: int,
             best.assign(weight)
 
     # One traced graph for all the copies, not an assign per weight from Python: early on a run
-    # improves almost every epoch, and Tiny's four assigns one by one took a tenth of its epoch.
+    # improves almost every epoch, and an assign per weight would cost a good part of a short epoch.
     keep_best = tf.function(keep_best).get_concrete_function()
     epochs = []
     if checkpoints is not None:

@@ -40,18 +40,18 @@ class Summaries:
         self.histogram_every = histogram_every  # 0: never
         # Seven scalars one by one are some forty small operations, each a trip from Python into
         # TensorFlow; as one graph they are one trip, for as many epochs as are waiting. Traced now,
-        # with the run's other one-off costs: traced at the first write, it paused an epoch for 175 ms.
+        # with the run's other one-off costs: traced at the first write, it paused an epoch mid-run.
         self.write_scalars = tf.function(self.scalars, input_signature=[
             tf.TensorSpec([None], tf.int64), tf.TensorSpec([None, len(TRAIN_NAMES + VALIDATION_NAMES)])
         ]).get_concrete_function()
-        # The histograms likewise: a dozen operations a kernel, 5 ms for Tiny's two op by op against
-        # 0.3 ms as one graph, which takes some 75 ms to trace: less than a Tiny run's 20 to 40
-        # histogram epochs would take op by op.
+        # The histograms likewise: a dozen operations a kernel, an order of magnitude faster as one
+        # graph than op by op; tracing it once costs less than a Tiny run's histogram epochs would
+        # take op by op.
         self.write_histograms = tf.function(self.histograms, input_signature=[
             tf.TensorSpec([], tf.int64)]).get_concrete_function() if histogram_every else None
         self.waiting_epochs, self.waiting_values = [], []
-        # The first epoch goes out at once: TensorFlow prepares a graph at its first run, 40 to 60 ms
-        # here, which belongs with the run's other one-off costs rather than a second into the epochs.
+        # The first epoch goes out at once: TensorFlow prepares a graph at its first run, a one-off
+        # cost that belongs with the run's others rather than a second into the epochs.
         self.last_written = -math.inf
 
     def write(self, epoch: int, results: dict) -> None:
