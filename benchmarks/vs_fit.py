@@ -19,7 +19,7 @@ faster during the benchmark weighs on both alike. The figures are medians over t
 Patience is the number of epochs, so that early stopping watches every epoch and ends neither run.
 Epochs per second are counted from the end of epoch 5 to the last epoch: the first epochs trace the
 graphs, which is a one-off cost reported apart as "start-up". Nothing here is a test; the numbers go
-to the README's Performance section.
+to the docs' performance page, docs/performance.md.
 """
 
 import argparse
