@@ -206,7 +206,7 @@ def draw_whole(path: Path, draw, advice: str) -> None:
     write_whole(path, draw)
 
 
-def parse_args(argv):
+def make_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="python -m looptrain.plot",
                             description="Draw finished runs' learning curves (the default), their kernel "
                                         "weights (--weights), or an experiment's learning-rate schedule "
@@ -232,6 +232,11 @@ def parse_args(argv):
     parser.add_argument("--out", type=Path, metavar="FILE",
                         help="where the picture goes: a .png, .svg or .pdf file (default: comparison.png or "
                              "weights.png in the folder that holds the runs, schedule.png here)")
+    return parser
+
+
+def parse_args(argv):
+    parser = make_parser()
     args = parser.parse_args(argv)
     if args.schedule and (args.runs or args.weights):
         parser.error("--schedule draws one experiment file; give no run folders and no --weights")

@@ -67,7 +67,7 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def parse_args(argv):
+def make_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="python -m looptrain.report",
                             description="Compare finished runs in one table, printed and written as Markdown.")
     parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_OR_SWEEP_DIR",
@@ -75,6 +75,11 @@ def parse_args(argv):
                              "best.weights.h5, or sweep folders holding sweep.json and a run folder per point")
     parser.add_argument("--out", type=Path, metavar="FILE.md",
                         help="where the Markdown table goes (default: report.md in the folder that holds the runs)")
+    return parser
+
+
+def parse_args(argv):
+    parser = make_parser()
     args = parser.parse_args(argv)
     if args.out and not args.out.parent.is_dir():
         parser.error(f"--out {args.out}: folder {args.out.parent} does not exist")

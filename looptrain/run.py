@@ -44,7 +44,7 @@ from looptrain.plot import draw_folders
 from looptrain.sweep import parse_sweep, point_folder, write_record
 
 
-def parse_args(argv):
+def make_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="looptrain", description="Train the 'Overfit and underfit' experiments "
                                                    "with a hand-written loop.")
     parser.add_argument("experiments", nargs="+", metavar="EXPERIMENT.py", help="experiment files to run in turn")
@@ -69,7 +69,11 @@ def parse_args(argv):
                         help="run the steps as plain Python, for a debugger (slower; LOOPTRAIN_EAGER=1 does the same)")
     parser.add_argument("--distribute", choices=["mirrored", "multiworker"],
                         help="train on all local devices (mirrored) or on the machines in TF_CONFIG (multiworker)")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv):
+    return make_parser().parse_args(argv)
 
 
 # What LOOPTRAIN_EAGER may say, in any case; anything else is refused rather than guessed at.
