@@ -14,8 +14,10 @@ from rich.table import Table
 
 
 def make_reporter(dots: bool):
-    """Dots where asked, or where the output is not a terminal (a log file has no use for a bar)."""
-    return DotsReporter() if dots or not sys.stdout.isatty() else ProgressReporter()
+    """Dots where asked, or where the output is neither a terminal nor a Jupyter notebook (a log file
+    has no use for a bar); in a notebook, rich draws its live display in the cell's output."""
+    console = Console()
+    return DotsReporter() if dots or not (sys.stdout.isatty() or console.is_jupyter) else ProgressReporter(console)
 
 
 class ProgressReporter:

@@ -20,6 +20,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 
 from looptrain.errors import InputError, Interrupted, NumericalFault, WorkerLost, WriteFailed
 
@@ -46,8 +47,11 @@ def in_own_process(function, *arguments):
     process = subprocess.Popen([sys.executable, "-m", "looptrain.isolation", str(write_end)], stdin=subprocess.PIPE,
                                pass_fds=[write_end], process_group=0, preexec_fn=lambda: die_with(parent))
     os.close(write_end)
+    # Python lets only its main thread set signal handlers; called from another thread, the command
+    # cannot pass signals on, and the child runs to its end.
+    forwarding = threading.current_thread() is threading.main_thread()
     previous = {number: signal.signal(number, lambda number, frame: process.send_signal(number))
-                for number in (signal.SIGINT, signal.SIGTERM)}
+                for number in (signal.SIGINT, signal.SIGTERM)} if forwarding else {}
     try:
         process.stdin.write(pickle.dumps((function.__module__, function.__qualname__, arguments)))
         process.stdin.close()
