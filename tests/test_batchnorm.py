@@ -125,10 +125,15 @@ def test_a_validation_pass_in_training_mode_depends_on_the_batch_and_corrupts_th
     # batch of 200 than alone: each is normalized with its batch's statistics...
     alone, among_others = model(features[:50], training=True), model(features, training=True)[:50]
     assert np.abs(alone.numpy() - among_others.numpy()).max() > 0.01
-    # ...and every such pass moves the moving statistics towards the validation rows, as training
-    # would: the model validated next is not the model that was trained.
+    # ...and each such pass moves the moving statistics towards its rows, as a train step would: the
+    # first layer's moving mean, after the two passes, is what numpy says of their weighted sums.
+    sums = features.numpy().astype("float64") @ model.layers[0].kernel.numpy()
+    once = MOMENTUM * statistics[0] + (1 - MOMENTUM) * sums[:50].mean(axis=0)
+    np.testing.assert_allclose(model.layers[1].moving_mean.numpy(),
+                               MOMENTUM * once + (1 - MOMENTUM) * sums.mean(axis=0), rtol=1e-5, atol=1e-7)
     for moved, value in zip(moving_statistics(model), statistics):
         assert np.abs(moved - value).max() > 1e-4
+    # So the model validated next is not the model that was trained.
     assert float(keras.metrics.BinaryCrossentropy(from_logits=True)(labels, steps.evaluate(features, labels))) \
         != pytest.approx(float(validated), rel=1e-4)
 
