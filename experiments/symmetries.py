@@ -23,9 +23,10 @@ help there too, less. A network learns rows by heart from any column that tells 
 included, and the symmetries make six of them new every epoch; the flip of the pseudorapidities is
 a symmetry of the synthetic rows as well. Data with angles that matter is what shows the rest.
 
-In two first runs on the real rows (seeds 0 and 1) the reflection and the flip alone, without the
-rotation, did a little better still than all three. The rotation is the exact symmetry; one guess
-at why it does not pay is that the network has only the few dozen epochs before it memorizes the
+In first runs on the real rows (seeds 0 and 1) the reflection and the flip alone, without the
+rotation, did as well as all three or a little better, by about as much as runs of one experiment
+differ; runs with more seeds will say whether the rotation, the exact symmetry, adds anything here.
+If it does not, one guess is that the network has only the few dozen epochs before it memorizes the
 other columns to learn from angles that wrap around, and the rotation makes every angle new each time.
 """
 
