@@ -1,8 +1,11 @@
 """Is this really what `Model.fit` does? The same model, weights and batches through both, compared.
 
-For the models without dropout (dropout masks come from different random streams in the two
-loops), looptrain's train step and Keras's own `fit`, compiled with the tutorial's loss and the same
-Adam + InverseTimeDecay, must end with the same weights and report the same per-epoch numbers.
+looptrain's train step and Keras's own `fit`, compiled with the tutorial's loss and the same Adam +
+InverseTimeDecay, must end with the same weights and report the same per-epoch numbers. The twins
+share their random states as well as their weights (Keras's `SeedGenerator` variables), so a layer
+that draws random numbers in training draws the same ones in both: Symmetries' transformations of
+the rows are compared too. Batchnorm's moving statistics are among the weights compared, and `fit`
+validates with them as the eval step does.
 """
 
 import keras
@@ -33,11 +36,12 @@ def batches():
 
 
 def twin_models(name):
-    """Two copies of an experiment's model with the same initial weights."""
+    """Two copies of an experiment's model with the same initial weights and the same random states."""
     build_model = load_experiment(REPO / "experiments" / f"{name}.py").build_model
     keras.utils.set_random_seed(0)
     ours, keras_model = build_model(), build_model()
-    keras_model.set_weights(ours.get_weights())
+    for mine, theirs in zip(ours.variables, keras_model.variables):  # weights, moving statistics, seeds
+        theirs.assign(mine)
     return ours, keras_model
 
 
@@ -60,7 +64,7 @@ def assert_same_weights(ours, keras_model):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("name", ["tiny", "l2", "medium"])
+@pytest.mark.parametrize("name", ["tiny", "l2", "medium", "batchnorm", "symmetries"])
 def test_train_steps_end_with_the_weights_fit_ends_with(name):
     ours, keras_model = twin_models(name)
     train, validation = batches()
@@ -77,7 +81,7 @@ def test_train_steps_end_with_the_weights_fit_ends_with(name):
     assert not np.allclose(ours.get_weights()[0], twin_models(name)[0].get_weights()[0], rtol=1e-3)
 
 
-@pytest.mark.parametrize("name", ["tiny", "l2", "medium"])
+@pytest.mark.parametrize("name", ["tiny", "l2", "medium", "batchnorm", "symmetries"])
 def test_epochs_report_what_fit_reports_and_end_at_the_same_best_weights(name):
     ours, keras_model = twin_models(name)
     train, validation = batches()
@@ -119,8 +123,9 @@ def test_looptrains_total_loss_for_l2_is_fits_loss_with_the_penalty_shown_apart(
 
 
 @pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
-@pytest.mark.parametrize("name, steps_per_chunk", [("tiny", 4), ("l2", 4), ("tiny", 1)],
-                         ids=["tiny", "l2", "tiny-in-chunks"])
+@pytest.mark.parametrize("name, steps_per_chunk", [("tiny", 4), ("l2", 4), ("tiny", 1), ("batchnorm", 4),
+                                                   ("symmetries", 4)],
+                         ids=["tiny", "l2", "tiny-in-chunks", "batchnorm", "symmetries"])
 def test_a_whole_epoch_in_one_graph_is_fits_epoch_over_the_same_shuffled_rows(name, steps_per_chunk, jit_compile,
                                                                            monkeypatch):
     """The fast path draws its own order of the rows each epoch; fed the same orders, fit must agree,
