@@ -47,7 +47,8 @@ TUTORIAL_YLIM = (0.5, 0.7)
 PICTURE_TYPES = ("png", "svg", "pdf")
 # The tutorial's experiments in its order. Each keeps the colour of its place here in every picture,
 # so Large is the same red in the size comparison and in the regularizer comparison.
-EXPERIMENT_ORDER = ["Tiny", "Small", "Medium", "Large", "L2", "Dropout", "Combined"]
+EXPERIMENT_ORDER = ["Tiny", "Small", "Medium", "Large", "L2", "Dropout", "Combined", "Batchnorm", "Symmetries",
+                    "Noise"]
 # What has a training and a validation column in history.csv: binary_crossentropy and accuracy.
 METRICS = [name for name in COLUMNS if "val_" + name in COLUMNS]
 
@@ -68,10 +69,13 @@ def smooth(values, std: int) -> np.ndarray:
 
 
 def colours(names) -> dict[str, str]:
-    """Matplotlib's colour cycle by `EXPERIMENT_ORDER`; other names take the places after it."""
+    """Matplotlib's colour cycle by `EXPERIMENT_ORDER`; other names take, in turn, the colours the
+    picture's named experiments leave free, so that no two lines of one picture share a colour."""
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    order = EXPERIMENT_ORDER + [name for name in names if name not in EXPERIMENT_ORDER]
-    return {name: cycle[order.index(name) % len(cycle)] for name in names}
+    named = {name: cycle[EXPERIMENT_ORDER.index(name) % len(cycle)] for name in names if name in EXPERIMENT_ORDER}
+    free = [colour for colour in cycle if colour not in named.values()] or cycle
+    others = iter(free * len(names))
+    return {name: named[name] if name in named else next(others) for name in names}
 
 
 @dataclass(frozen=True)

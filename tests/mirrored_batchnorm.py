@@ -21,7 +21,7 @@ from conftest import REPO
 from looptrain.distribute import distribute_dataset
 from looptrain.experiment import load_experiment
 from looptrain.step import make_metrics, make_steps
-from looptrain.train import make_optimizer
+from looptrain.optimizer import make_optimizer
 
 BUILD_MODEL = load_experiment(REPO / "experiments" / "batchnorm.py").build_model
 

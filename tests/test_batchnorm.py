@@ -20,7 +20,8 @@ from looptrain.experiment import load_experiment
 from looptrain.history import read_weights
 from looptrain.models import mlp
 from looptrain.step import make_metrics, make_steps
-from looptrain.train import make_optimizer, train
+from looptrain.optimizer import make_optimizer
+from looptrain.train import train
 
 MOMENTUM, EPSILON = 0.99, 1e-3  # Keras's defaults, which the experiment keeps
 

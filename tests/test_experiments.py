@@ -1,4 +1,5 @@
-"""The seven experiment files: the tutorial's models, and each one run shrunk through the real command."""
+"""The experiment files: the tutorial's seven models, and each experiment (the seven and the remedies the
+tutorial leaves out) run shrunk through the real command."""
 
 import json
 import subprocess
@@ -17,9 +18,12 @@ from looptrain.experiment import load_experiment
 from looptrain.history import COLUMNS, read_history
 
 NAMES = ["tiny", "small", "medium", "large", "l2", "dropout", "combined"]
-# The tutorial's parameter counts, from its model.summary() tables.
+REMEDIES = ["batchnorm", "symmetries", "noise"]
+# The tutorial's parameter counts, from its model.summary() tables; the remedies' are Large's, but for
+# Batchnorm: its Dense layers lose their biases (2,048) and each hidden unit gains four statistics.
 PARAMETERS = {"tiny": 481, "small": 753, "medium": 10_241, "large": 803_329,
-              "l2": 803_329, "dropout": 803_329, "combined": 803_329}
+              "l2": 803_329, "dropout": 803_329, "combined": 803_329,
+              "batchnorm": 803_329 - 2_048 + 4 * 2_048, "symmetries": 803_329, "noise": 803_329}
 
 
 def layer_summary(model):
@@ -35,7 +39,7 @@ def layer_summary(model):
 
 
 def test_the_models_are_the_tutorials():
-    models = {name: load_experiment(REPO / "experiments" / f"{name}.py").build_model() for name in NAMES}
+    models = {name: load_experiment(REPO / "experiments" / f"{name}.py").build_model() for name in NAMES + REMEDIES}
     assert {name: model.count_params() for name, model in models.items()} == PARAMETERS
     big = [(512, None, None)] * 4 + [(1, None, None)]
     assert layer_summary(models["large"]) == big
@@ -57,7 +61,7 @@ def events(folder):
 
 def test_every_experiment_runs_shrunk_through_the_real_command(tmp_path, monkeypatch):
     monkeypatch.setenv("LOOPTRAIN_CACHE", str(tmp_path / "cache"))  # the synthetic file is made afresh
-    command = [sys.executable, "-m", "looptrain.run", *[f"experiments/{name}.py" for name in NAMES],
+    command = [sys.executable, "-m", "looptrain.run", *[f"experiments/{name}.py" for name in NAMES + REMEDIES],
                "--max-epochs", "2", "--set", "n_validation=200", "--set", "n_train=300", "--set", "batch_size=100",
                "--logdir", str(tmp_path / "runs"), "--dots"]
     finished = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
@@ -66,7 +70,7 @@ def test_every_experiment_runs_shrunk_through_the_real_command(tmp_path, monkeyp
 
     shrunk = Config(n_validation=200, n_train=300, batch_size=100)
     validation = data.load(data.resolve("synthetic", shrunk), shrunk).validation_batches()
-    for name in NAMES:
+    for name in NAMES + REMEDIES:
         run = tmp_path / "runs" / name
         history = read_history(run / "history.csv")
         assert history["epoch"] == [0, 1] and list(history) == COLUMNS

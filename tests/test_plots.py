@@ -60,7 +60,9 @@ def test_each_experiment_keeps_its_colour_in_every_picture():
     regularizers = colours(["Large", "L2", "Dropout", "Combined"])
     assert sizes["Large"] == regularizers["Large"] == cycle[3]
     assert regularizers["Combined"] == cycle[6]
-    assert colours(["Mine", "Tiny"]) == {"Mine": cycle[7], "Tiny": cycle[0]}  # others come after the seven
+    assert colours(["Symmetries", "Noise"]) == {"Symmetries": cycle[8], "Noise": cycle[9]}  # the remedies after them
+    # Other names take the colours the named ones leave free in that picture: never Tiny's beside Tiny.
+    assert colours(["Mine", "Tiny", "Yours"]) == {"Mine": cycle[1], "Tiny": cycle[0], "Yours": cycle[2]}
 
 
 def test_the_schedule_is_the_tutorials_inverse_time_decay_by_hand():
