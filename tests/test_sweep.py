@@ -3,6 +3,7 @@ folder and a process of its own; bad sweep input refused before anything trains;
 sweep resumed, keeping the points already done."""
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -123,3 +124,28 @@ def test_an_interrupted_sweep_resumes_from_the_point_it_stopped_keeping_the_poin
     other = run(tmp_path, *options[:-1], "seed=0,1,2,3", "--resume")
     assert other.returncode == 2
     assert "cannot resume: runs/tiny holds the sweep seed=0,1,2, not seed=0,1,2,3" in other.stderr
+
+
+def test_a_command_killed_outright_takes_its_runs_process_with_it_and_the_sweep_resumes(tmp_path):
+    sweep = tmp_path / "runs" / "tiny"
+    options = ["--max-epochs", "300", "--set", "patience=300", "--set", "checkpoint_every=20", "--sweep", "seed=0,1"]
+    process = subprocess.Popen(command(tmp_path, *options), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (sweep / "seed=0" / "checkpoints" / "checkpoint").exists():
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    point = json.loads((sweep / "seed=0" / ".lock").read_text())["pid"]  # the point's own process
+    assert point != process.pid
+    process.kill()
+    process.wait(timeout=60)
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{point}"):  # it dies with its parent
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{point}")
+
+    resumed = run(tmp_path, *options, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"runs/tiny was left locked by process {process.pid}" in resumed.stdout  # both locks taken over
+    assert f"runs/tiny/seed=0 was left locked by process {point}" in resumed.stdout
+    for seed in (0, 1):
+        assert read_history(sweep / f"seed={seed}" / "history.csv")["epoch"] == list(range(300))
