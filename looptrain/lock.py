@@ -50,7 +50,8 @@ class FolderLock:
                 os.close(descriptor)
             previous = read_holder(self.path)
             if previous:
-                self.taken_over = f"{self.folder} was left locked by {describe(previous)}, which no longer runs: taking it over"
+                self.taken_over = (f"{self.folder} was left locked by {describe(previous)}, which no longer runs: "
+                                   f"taking it over")
             os.ftruncate(descriptor, 0)
             os.write(descriptor, (json.dumps(holder()) + "\n").encode())
         except OSError as error:

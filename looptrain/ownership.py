@@ -89,8 +89,8 @@ def survey(folder: Path) -> tuple[list[Path], list[str]]:
     mine, strangers = [], []
     for path in sorted(folder.iterdir()):
         name = path.name
-        if path.is_file() and (name in own_files or name == LOCK
-                               or name.startswith("partial.") and name.removeprefix("partial.") in RUN_FILES | {SWEEP_FILE}):
+        cut_short = name.startswith("partial.") and name.removeprefix("partial.") in RUN_FILES | {SWEEP_FILE}
+        if path.is_file() and (name in own_files or name == LOCK or cut_short):
             mine.append(path)
         elif kind == "run" and path.is_dir() and name in RUN_FOLDERS:
             for child in sorted(path.iterdir()):

@@ -5,11 +5,14 @@ line on stderr and exit code 2; a loss that is no longer a number, exit code 3; 
 a worker (`--distribute multiworker`), exit code 4, with how to resume from the last checkpoint; a
 file the disk refused to write, exit code 5, saying what was kept; a run stopped by SIGINT or
 SIGTERM, 130 or 143, after saving a checkpoint and printing the command that resumes it.
-It loads every experiment first and checks every folder it will write (none may hold anything
-looptrain did not write, none may be in use by another run), so a typo in the third file or a busy
-folder stops the command before the first one trains; then it trains each in turn and, for several,
-draws them on one comparison plot. `--resume` carries each run on from its latest checkpoint instead
-of starting it again.
+It loads every experiment first (with `--sweep`, every point's configuration) and checks every
+folder it will write (none may hold anything looptrain did not write, none may be in use by another
+run), so a typo in the third file, a value that does not fit or a busy folder stops the command
+before the first run trains (`looptrain.plan`). Then it trains each run in turn: a command of one
+run in this process, a command of several each in a process of its own (`looptrain.isolation`), so
+that one run's memory goes back to the system before the next starts; for several it draws one
+comparison picture. `--resume` carries each run on from its latest checkpoint instead of starting it
+again, and a sweep from the point it stopped.
 
 `--eager` (or `LOOPTRAIN_EAGER=1`) is for stepping through the loop in a debugger: the steps and the
 data pipeline run as plain Python, so a breakpoint in the train step stops on every batch with real
@@ -116,20 +119,21 @@ def main(argv=None) -> int:
         # the next starts; this process then never imports TensorFlow. Not in a debugger, which stops
         # only in its own process, nor under a strategy, which joins its cluster once per process.
         apart = (len(args.experiments) > 1 or sweep is not None) and not eager and args.distribute is None
-        strategy = None
+        strategy, chief = None, True
         if apart:
             experiments = in_own_process(check_experiments, args.experiments, fields, sweep)
         else:
             experiments = check_experiments(args.experiments, fields, sweep)  # imports TensorFlow, quietly
-            from looptrain.distribute import make_strategy
+            from looptrain.distribute import is_chief, make_strategy
 
             # Before TensorFlow runs any op: a multi-worker strategy joins its cluster at program start.
             strategy = make_strategy(args.distribute)
-        chief = strategy is None or is_chief(strategy)  # the only process that writes
+            chief = is_chief(strategy)  # the only process that writes
         runs = plan_runs(experiments, args.logdir, sweep, args.resume)
         folders = [run_folder(args.logdir, experiment) for experiment in experiments]
+        several = len(runs) > 1 or sweep is not None
         if chief:
-            check_outputs(folders, several=len(runs) > 1 or sweep is not None)
+            check_outputs(folders, several)
     except InputError as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
         return 2
@@ -139,23 +143,12 @@ def main(argv=None) -> int:
     if eager:
         run_eagerly()
         reporter.warn("eager mode: the steps run as plain Python, for a debugger, several times slower")
-    rows = []
-    with contextlib.ExitStack() as held:
+    with contextlib.ExitStack() as held:  # each sweep's folder, held for the whole command
         try:
-            sweeps = {}  # sweep folder → (experiment, points done), kept in sweep.json as they finish
-            if sweep is not None and chief:
-                for experiment, folder in zip(experiments, folders):
-                    sweeps[folder] = (experiment, start_sweep(held, folder, experiment, sweep, args.resume, reporter))
-            for experiment, folder in zip(experiments, folders):  # the points already done, read back
-                for value in sweeps.get(folder, (None, []))[1]:
-                    rows.append(finished_row(point_folder(folder, sweep, value),
-                                             f"{experiment.name} {sweep.label(value)}"))
+            sweeps, rows = start_sweeps(held, experiments, folders, sweep, args.resume, reporter) if chief else ({}, [])
             for run in runs:
-                if apart:
-                    rows.append(in_own_process(run_one, run, fields, args.data, args.dots))
-                else:
-                    rows.append(run_here(run, fields, args, reporter, strategy))
-                if run.folder.parent in sweeps:
+                rows.append(train_one(run, fields, args, reporter, strategy, apart))
+                if run.folder.parent in sweeps:  # a sweep's point is done: its record says so at once
                     experiment, done = sweeps[run.folder.parent]
                     done.append(run.fields[sweep.field])
                     write_record(run.folder.parent, experiment, sweep, done)
@@ -168,18 +161,12 @@ def main(argv=None) -> int:
                 error.__context__ = None
                 gc.collect()
             return error.exit_code
-        except Interrupted as interruption:
-            print(f"looptrain: {interruption}; to resume: {resume_command(argv, run.experiment)}",
+        except Stopped as stopped:
+            print(f"looptrain: {stopped}; to resume: {resume_command(argv, stopped.run.experiment)}",
                   file=sys.stderr)
-            return interruption.exit_code
-        except ProcessDied as death:
-            if death.returncode < 0:  # killed, most likely for memory; a bug has printed its own traceback
-                print(f"looptrain: error: {run.name}: its process was killed by "
-                      f"{signal.Signals(-death.returncode).name}; to resume: "
-                      f"{resume_command(argv, run.experiment)}", file=sys.stderr)
-            return death.exit_code
+            return stopped.exit_code
 
-    if chief and (len(runs) > 1 or sweep is not None):
+    if chief and several:
         # The tutorial's log-epochs axis for curves; a sweep over another field draws its own axes.
         curves = sweep is None or sweep.field == "seed"
         try:
@@ -195,6 +182,53 @@ def main(argv=None) -> int:
     return 0
 
 
+class Stopped(Exception):
+    """A run ended by a signal, in this process (`Interrupted`) or its own (`ProcessDied`)."""
+
+    def __init__(self, run, message: str, exit_code: int):
+        super().__init__(message)
+        self.run, self.exit_code = run, exit_code
+
+
+def train_one(run, fields: dict, args, reporter, strategy, apart: bool) -> dict:
+    """Train one planned run, in a process of its own if `apart`, and return its summary row; a run a
+    signal ended is `Stopped`."""
+    try:
+        if apart:
+            return in_own_process(run_one, run, fields, args.data, args.dots)
+        return run_here(run, fields, args, reporter, strategy)
+    except Interrupted as interruption:
+        raise Stopped(run, str(interruption), interruption.exit_code) from None
+    except ProcessDied as death:
+        if death.returncode >= 0:  # a second signal stopped it at once, or a bug (it printed its traceback)
+            raise SystemExit(death.exit_code) from None
+        # Killed from outside: the out-of-memory killer, most likely.
+        raise Stopped(run, f"error: {run.name}: its process was killed by {signal.Signals(-death.returncode).name}",
+                      death.exit_code) from None
+
+
+def start_sweeps(held: contextlib.ExitStack, experiments, folders, sweep, resume: bool, reporter) -> tuple[dict, list]:
+    """Take each sweep's folder for the whole command and write its sweep.json; a fresh sweep first
+    deletes what looptrain wrote there before (a run, or another sweep). Return {folder: (experiment,
+    the values of its points done)} and the summary rows of those points, read back."""
+    sweeps, rows = {}, []
+    for experiment, folder in zip(experiments, folders) if sweep is not None else ():
+        taken = held.enter_context(FolderLock(folder))
+        if taken.taken_over:
+            reporter.warn(taken.taken_over)
+        done = list(sweep_done(folder, sweep)) if resume else []
+        if not resume:
+            try:
+                ownership.clear_folder(folder)
+            except OSError as error:
+                raise failed(folder, error) from None
+        write_record(folder, experiment, sweep, done)
+        sweeps[folder] = (experiment, done)
+        rows += [finished_row(point_folder(folder, sweep, value), f"{experiment.name} {sweep.label(value)}")
+                 for value in done]
+    return sweeps, rows
+
+
 def run_here(run, fields: dict, args, reporter, strategy) -> dict:
     """`plan.run_one` in this process: a command of one run, a debugger's, or a strategy's."""
     import tensorflow as tf
@@ -207,28 +241,6 @@ def run_here(run, fields: dict, args, reporter, strategy) -> dict:
         return run_one(run, fields, args.data, args.dots, reporter, strategy)
     except lost_worker as error:
         raise worker_lost(run.name, error, strategy, run.folder) from None
-
-
-def start_sweep(held: contextlib.ExitStack, folder: Path, experiment, sweep, resume: bool, reporter) -> list:
-    """Take the sweep's folder for the whole command and write its sweep.json; return the points done.
-    A fresh sweep first deletes what looptrain wrote there before (a run, or another sweep)."""
-    taken = held.enter_context(FolderLock(folder))
-    if taken.taken_over:
-        reporter.warn(taken.taken_over)
-    done = sweep_done(folder, sweep) if resume else []
-    if not resume:
-        try:
-            ownership.clear_folder(folder)
-        except OSError as error:
-            raise failed(folder, error) from None
-    write_record(folder, experiment, sweep, done)
-    return list(done)
-
-
-def is_chief(strategy) -> bool:
-    from looptrain.distribute import is_chief as chief
-
-    return chief(strategy)
 
 
 def check_outputs(folders: list[Path], several: bool) -> None:

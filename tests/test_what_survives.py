@@ -328,8 +328,8 @@ def test_no_readable_checkpoint_is_one_line_saying_how_to_start_afresh(six_epoch
     before = {path: path.read_bytes() for path in (tmp_path / "runs").rglob("*") if path.is_file()}
     resumed = run(tmp_path, "--logdir", "runs", "--resume", "--max-epochs", "9")
     assert resumed.returncode == 2
-    assert re.search(rf"cannot resume: no checkpoint in runs/tiny/checkpoints can be read \(ckpt-6: .+; ckpt-4: .+; "
-                     rf"ckpt-2: .+\); start afresh without --resume, which replaces the run folder",
+    assert re.search(r"cannot resume: no checkpoint in runs/tiny/checkpoints can be read \(ckpt-6: .+; ckpt-4: .+; "
+                     r"ckpt-2: .+\); start afresh without --resume, which replaces the run folder",
                      one_line(resumed.stderr))
     assert {path: path.read_bytes() for path in (tmp_path / "runs").rglob("*") if path.is_file()} == before
 
