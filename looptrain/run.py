@@ -43,7 +43,6 @@ from looptrain.history import common_folder
 from looptrain.isolation import ProcessDied, in_own_process
 from looptrain.lock import FolderLock
 from looptrain.plan import check_experiments, finished_row, plan_runs, run_folder, run_one, sweep_done
-from looptrain.plot import draw_folders
 from looptrain.sweep import parse_sweep, point_folder, write_record
 
 
@@ -167,6 +166,9 @@ def main(argv=None) -> int:
             return stopped.exit_code
 
     if chief and several:
+        # Imported only now, the runs ended: matplotlib would have doubled what this process held beside each.
+        from looptrain.plot import draw_folders
+
         # The tutorial's log-epochs axis for curves; a sweep over another field draws its own axes.
         curves = sweep is None or sweep.field == "seed"
         try:
