@@ -52,8 +52,12 @@ class FolderLock:
             if previous:
                 self.taken_over = (f"{self.folder} was left locked by {describe(previous)}, which no longer runs: "
                                    f"taking it over")
-            os.ftruncate(descriptor, 0)
-            os.write(descriptor, (json.dumps(holder()) + "\n").encode())
+            try:
+                os.ftruncate(descriptor, 0)
+                os.write(descriptor, (json.dumps(holder()) + "\n").encode())
+            except OSError:
+                os.close(descriptor)  # and with it the lock
+                raise
         except OSError as error:
             raise files.failed(self.path, error) from None
         self.descriptor = descriptor
