@@ -1,58 +1,41 @@
-"""Synthetic HIGGS: the project's own deterministic stand-in for the UCI HIGGS data set.
+"""Synthetic HIGGS: the project's own deterministic stand-in for the UCI HIGGS data set, event by event.
 
-What this file holds: a small parametric model that makes rows in the HIGGS layout (label first,
-then 21 low-level kinematic features and 7 high-level masses). Writing them to a gzip CSV and keeping
-a checked copy in a cache folder is `looptrain.cache`'s business.
+What is simulated: the two processes of the HIGGS paper (Baldi, Sadowski and Whiteson, 2014). Signal,
+a heavy Higgs H0 (425 GeV) decaying to W H± (325 GeV), then W W h0 with h0 -> b b̄; background, top
+pairs, t t̄ -> W b W b̄; in both one W gives a lepton and a neutrino, the other two quarks. Decays
+are two-body, isotropic but for the Ws' helicities and the tops' production angle; the W, top and
+H0 masses follow Breit-Wigner shapes; ISR jets give the hard system its transverse momentum. The
+detector scales and smears the jets (b jets lose a share to a neutrino now and then), b-tags
+central jets (and, less often, a hadronic W's quark or an ISR jet), and measures the missing energy
+as the neutrinos plus the jets' mismeasurement plus noise. An event is kept with a lepton, four jets
+or more, exactly two tags and no overlaps; its row is then made as HIGGS makes its own, masses
+computed from the momenta (`looptrain.reconstruction`).
 
-The model, in a few sentences. Each row first draws its label (signal with probability 0.53).
-Given the label, 22 of the 28 features come from a Gaussian copula: one standard-normal latent per
-feature, built in a fixed order as a weighted sum of a few earlier latents plus its own noise. The
-masses come first, so the jets that make them follow them (jet1_pt follows m_wbb, m_wbb follows
-m_wwbb), the four b-tags push against each other (an event has only so many b-jets), and the
-pseudorapidities share a common boost. Each latent is then mapped to its feature: transverse momenta
-and missing energy through a shifted log-normal, each mass through a two-part mixture (a narrow peak
-where the decay products were paired correctly, a broad bump where they were not), pseudorapidities
-through a squeezed normal, b-tags through two thresholds onto three levels. The six azimuthal angles
-are uniform and independent of everything, as they are, to a good approximation, in HIGGS.
+What is left out: matrix elements (beyond those two angular shapes), spin correlations between the
+two sides, parton showers (no final-state radiation, no hadronization), pileup, merged jets (events
+where two would overlap are dropped), jet and lepton masses, τ leptons, other W decays, and the real
+rows' rounding of η and φ to steps of 0.001. Which neutrino solution HIGGS took and how it ordered
+its jets could not be recovered from the real rows; `reconstruction` says what stands in for them.
 
-Where the label's signal lives: every weight and marginal parameter has a signal and a background
-value. Signal masses sit in their peaks more often (m_bb: a Higgs boson decaying to two b-jets, a
-sharp peak for signal, a wide bump for background; m_wbb and m_wwbb: the top quarks), and the
-masses pull on the jets and the missing energy differently in the two classes. No feature alone
-says much (the best, m_wwbb and m_bb, lower the cross-entropy of a constant guess, 0.691, to about
-0.685); the combination does: logistic regression on all 28 features reaches about 0.64, a small
-network about 0.60, as on real HIGGS. The classes overlap heavily, so even a perfect classifier
-makes many mistakes, which is what lets a large network overfit 10,000 rows the way it overfits
-the real ones.
-
-All constants were fitted to a sample of 10,984 real HIGGS rows (the marginals by least squares on
-the empirical CDF of each class, the weights by regressing each latent's normal scores on its
-parents') and rounded; no rows of real data are stored here.
-
-What it leaves out: there is no physics simulation (no four-vectors; the masses are not computed
-from the jets, only correlated with them), the azimuthal angles carry no information, and nothing
-here imports TensorFlow: it needs numpy and the standard library only.
+How the constants were calibrated: particle masses are the paper's and the cuts the real sample's
+visible edges; the ones marked "calibrated" were fitted to the 10,984 real rows by an evolution
+strategy and then a Nelder-Mead search, minimizing the per-class Kolmogorov-Smirnov statistics of
+every feature plus the gaps between the correlation matrices, the mean cos Δφ of pairs of objects,
+the reconstruction statistics of docs/synthetic.md, and how well a quadratic logistic regression
+finds the label. No real row is stored.
+Writing rows to a file and caching it is `looptrain.cache`'s business; nothing here imports TensorFlow.
 """
-
-import math
-import statistics
-from functools import cache
 
 import numpy as np
 
-# The 29 columns of a HIGGS row, in file order.
-COLUMNS = (
-    "label",
-    "lepton_pt", "lepton_eta", "lepton_phi", "missing_energy", "missing_energy_phi",
-    "jet1_pt", "jet1_eta", "jet1_phi", "jet1_btag",
-    "jet2_pt", "jet2_eta", "jet2_phi", "jet2_btag",
-    "jet3_pt", "jet3_eta", "jet3_phi", "jet3_btag",
-    "jet4_pt", "jet4_eta", "jet4_phi", "jet4_btag",
-    "m_jj", "m_jjj", "m_lv", "m_jlv", "m_bb", "m_wbb", "m_wwbb",
-)
+from looptrain import kinematics as kin
+from looptrain import reconstruction
+# The row's layout and the W and top masses are the reconstruction's; they are this module's too.
+from looptrain.reconstruction import COLUMNS, PHI_MAX, TOP_MASS, W_MASS  # noqa: F401
 
-# Bump this whenever a constant below changes, so cached files made by an older model are not reused.
-VERSION = "v1"
+# Bump this whenever anything here or in reconstruction changes, so that cached files made by an
+# older model are not reused.
+VERSION = "v2"
 
 # Share of signal rows, as in the real sample.
 SIGNAL_FRACTION = 0.53
@@ -61,94 +44,48 @@ SIGNAL_FRACTION = 0.53
 # index): the first rows of a file then do not depend on how many rows were asked for.
 CHUNK_ROWS = 10_000
 
-# HIGGS rescales the azimuthal angles so that they lie in [-PHI_MAX, PHI_MAX].
-PHI_MAX = 1.7438
+# The particles (GeV): the W's and the top's widths (their masses are W_MASS and TOP_MASS), the
+# Higgs bosons' masses, and the heavy one's width (the others' are neglected).
+W_WIDTH, TOP_WIDTH = 2.1, 1.5
+HEAVY_HIGGS_MASS, CHARGED_HIGGS_MASS, LIGHT_HIGGS_MASS = 425.0, 325.0, 125.0
+HEAVY_HIGGS_WIDTH = 9.5  # calibrated; the heavy Higgs's mass is kept above its decay products'
 
-# The latent recipe, in generation order: (feature, parents, signal weights, background weights).
-# A feature's latent is the weighted sum of its parents' latents plus independent noise, scaled so
-# every latent is a standard normal (see _noise_scales).
-RECIPE = (
-    ("m_wwbb", (), (), ()),
-    ("m_wbb", ("m_wwbb",), (0.903,), (0.880,)),
-    ("m_bb", ("m_wbb", "m_wwbb"), (0.879, -0.388), (1.079, -0.494)),
-    ("m_jlv", ("m_wbb", "m_wwbb"), (0.240, 0.387), (0.450, 0.167)),
-    ("m_jjj", ("m_wwbb", "m_jlv"), (0.701, -0.395), (0.494, -0.174)),
-    ("m_jj", ("m_jjj", "m_wwbb", "m_bb"), (0.402, 0.224, -0.158), (0.496, 0.150, -0.174)),
-    ("m_lv", ("m_jlv",), (0.082,), (0.110,)),
-    ("jet1_pt", ("m_wbb", "m_wwbb", "m_bb"), (0.207, 0.140, 0.065), (0.178, 0.312, 0.150)),
-    ("jet2_pt", ("jet1_pt", "m_wbb", "m_bb", "m_jj"), (0.275, 0.127, 0.085, 0.133), (0.240, 0.202, 0.199, 0.069)),
-    ("jet3_pt", ("m_wwbb", "jet2_pt", "m_jjj", "m_bb", "m_jj"),
-     (0.087, 0.214, 0.100, 0.099, 0.097),
-     (0.131, 0.121, 0.077, 0.173, 0.101)),
-    ("jet4_pt", ("jet3_pt", "m_jj", "jet2_pt"), (0.269, 0.116, 0.111), (0.201, 0.141, 0.077)),
-    ("lepton_pt", ("m_lv", "m_wwbb", "m_wbb"), (0.182, 0.110, -0.079), (0.162, 0.347, -0.232)),
-    ("missing_energy", ("m_wwbb", "lepton_pt", "m_lv", "m_bb", "m_jjj"),
-     (0.374, -0.255, 0.280, -0.174, -0.132),
-     (0.493, -0.351, 0.243, -0.214, -0.132)),
-    ("jet1_btag", ("m_bb", "jet2_pt", "jet3_pt", "jet4_pt", "m_jlv"),
-     (0.317, -0.274, -0.184, -0.125, 0.106),
-     (0.464, -0.213, -0.166, -0.112, 0.088)),
-    ("jet2_btag", ("jet1_btag", "m_bb", "jet3_pt", "jet4_pt", "jet2_pt"),
-     (-0.402, 0.268, -0.207, -0.179, 0.109),
-     (-0.385, 0.336, -0.241, -0.169, 0.139)),
-    ("jet3_btag", ("jet1_btag", "jet2_btag", "jet3_pt", "jet4_pt", "m_bb"),
-     (-0.413, -0.351, 0.154, -0.225, 0.144),
-     (-0.426, -0.395, 0.166, -0.217, 0.127)),
-    ("jet4_btag", ("jet2_btag", "jet3_btag", "jet1_btag"), (-0.480, -0.511, -0.467), (-0.559, -0.543, -0.550)),
-    ("lepton_eta", (), (), ()),
-    ("jet1_eta", ("lepton_eta",), (0.294,), (0.232,)),
-    ("jet2_eta", ("lepton_eta", "jet1_eta"), (0.252, 0.172), (0.183, 0.216)),
-    ("jet3_eta", ("jet1_eta", "jet2_eta", "lepton_eta"), (0.150, 0.134, 0.193), (0.178, 0.144, 0.090)),
-    ("jet4_eta", ("jet1_eta", "jet2_eta", "lepton_eta"), (0.094, 0.085, 0.169), (0.162, 0.136, 0.048)),
-)
 
-# Momenta: x = low + exp(mu + sigma * z), a log-normal shifted by a threshold (the trigger's cut).
-# (low, mu, sigma) for signal, then for background.
-PT = {
-    "lepton_pt": ((0.0250, -0.1933, 0.5343), (0.0559, -0.1988, 0.6298)),
-    "missing_energy": ((0.0000, -0.1927, 0.5825), (0.0000, -0.1006, 0.6328)),
-    "jet1_pt": ((0.0000, -0.0836, 0.3963), (0.0273, -0.1711, 0.4360)),
-    "jet2_pt": ((0.0000, -0.1111, 0.4534), (0.0283, -0.1585, 0.4569)),
-    "jet3_pt": ((0.0000, -0.1044, 0.4699), (0.0000, -0.1158, 0.4699)),
-    "jet4_pt": ((0.0959, -0.2398, 0.5644), (0.1095, -0.3121, 0.5596)),
-}
+# Production, keyed by signal (True) or background (False). All calibrated.
+RAPIDITY_SPREAD = {True: 1.2, False: 1.09}  # sd of the hard system's rapidity
+RADIATION_MEAN = {True: 0.793, False: 1.99}  # mean number of ISR jets (Poisson, at most MAX_RADIATION)
+RADIATION_PT_MIN = {True: 36.3, False: 12.3}  # GeV: ISR pT is Pareto above it...
+RADIATION_PT_SLOPE = 1.21  # ...with this exponent: P(pT > x) = (x / min)^-slope
+RADIATION_ETA_SPREAD = 1.7  # sd of an ISR jet's η
+SOFT_RECOIL = 6.78  # GeV, sd of each transverse component of the recoil against radiation too soft for jets
+TOP_PAIR_EXCESS = (1.36, 117.6)  # the t t̄ mass above the two tops': gamma (shape, scale in GeV)
+TOP_FORWARD = 0.62  # share of top pairs made along cos²θ (forward and backward), the rest isotropic
+TOP_W_LONGITUDINAL = 0.85  # share of longitudinal Ws in top decays (0.7 in the Standard Model), the rest left-handed
+MAX_RADIATION = 3
 
-# Masses: a mixture of a peak, log-normal(peak_mu, peak_sigma) with weight w, and a broad bump,
-# low + log-normal(broad_mu, broad_sigma). (w, peak_mu, peak_sigma, low, broad_mu, broad_sigma)
-# for signal, then for background. m_lv's peak is so narrow because HIGGS solves for the neutrino
-# with the W mass as a constraint.
-MASS = {
-    "m_jj": ((0.5190, -0.1178, 0.0999, 0.1598, -0.2232, 0.6432), (0.5461, -0.1304, 0.1046, 0.1433, -0.1897, 0.6393)),
-    "m_jjj": ((0.2967, -0.0010, 0.1111, 0.4278, -0.6797, 0.5341), (0.5412, -0.0751, 0.0905, 0.3847, -0.4851, 0.5417)),
-    "m_lv": ((0.6836, -0.0122, 0.0048, 0.5061, -0.4632, 0.2357), (0.6614, -0.0121, 0.0047, 0.5539, -0.5717, 0.2372)),
-    "m_jlv": ((0.4234, -0.0119, 0.2866, 0.3649, -0.6637, 0.5739), (0.2968, -0.1339, 0.1153, 0.3374, -0.4829, 0.5841)),
-    "m_bb": ((0.3943, -0.1459, 0.1185, 0.0000, -0.1956, 0.4990), (0.4947, -0.2644, 0.7068, 0.1012, -0.0559, 0.4598)),
-    "m_wbb": ((0.3388, -0.0810, 0.0845, 0.3474, -0.4787, 0.4669), (0.1225, 0.0070, 0.2373, 0.4220, -0.6217, 0.5866)),
-    "m_wwbb": ((0.2985, -0.2079, 0.0746, 0.4455, -0.8068, 0.5289), (0.1061, -0.2913, 0.1552, 0.4506, -0.6963, 0.5449)),
-}
 
-# Pseudorapidities: x = bound * tanh(z / width), a normal with lighter tails.
-# (bound, width) for signal, then for background.
-ETA = {
-    "lepton_eta": ((3.173, 2.845), (2.887, 2.494)),
-    "jet1_eta": ((4.491, 4.331), (3.585, 3.402)),
-    "jet2_eta": ((5.337, 5.319), (4.037, 3.889)),
-    "jet3_eta": ((6.334, 6.320), (4.112, 3.856)),
-    "jet4_eta": ((3.630, 3.505), (3.688, 3.322)),
-}
+# The detector, calibrated. A jet's pT is its parton's times a log-normal response (light and b jets
+# have their own median; b jets first lose a share to a neutrino in semileptonic decays), then
+# smeared with a resolution sqrt(stochastic² / E + constant²); its direction is the parton's.
+RESPONSE = {False: 0.937, True: 1.01}  # median jet pT / parton pT, keyed by b
+RESPONSE_SPREAD = 0.139  # sd of log(response)
+SEMILEPTONIC = (0.2, 0.6)  # share of b jets that lose momentum to a neutrino, and the largest share lost
+RESOLUTION = (0.45, 0.11)  # stochastic term (GeV^½) and constant term of the pT resolution
+LEPTON_RESOLUTION = 0.02  # relative sd of the lepton's pT
+MET_SOFT = 14.4  # GeV, sd of each component of the soft term in the missing energy
+B_TAG_ETA = (1.19, 1.68)  # |η| where the b-tag efficiency falls from one, and where it reaches zero
+MISTAG = 0.31  # share of the b-tag efficiency a quark of the hadronic W (a charm, say) gets
+RADIATION_MISTAG = 0.12  # and an ISR jet (a gluon that split to b b̄, say)
 
-# B-tags take three values: 0 and the two levels below, exactly as HIGGS writes them.
-# ((level 1, level 2), signal's P(0) and P(level 1), background's P(0) and P(level 1)).
-BTAG = {
-    "jet1_btag": ((1.086538076, 2.173076153), (0.493, 0.099), (0.485, 0.106)),
-    "jet2_btag": ((1.107436061, 2.214872122), (0.518, 0.096), (0.469, 0.091)),
-    "jet3_btag": ((1.274112225, 2.548224449), (0.588, 0.071), (0.560, 0.084)),
-    "jet4_btag": ((1.550980687, 3.101961374), (0.639, 0.067), (0.654, 0.053)),
-}
+# The selection, read off the real sample's edges (GeV for pT).
+LEPTON_PT_MIN, LEPTON_ETA_MAX = 15.0, 2.5
+JET_PT_MIN, JET_ETA_MAX = 15.0, 3.0
+SEPARATION = 0.4  # the smallest ΔR between two jets, or the lepton and a jet
 
-# The mixture's inverse CDF is tabulated on this grid of latent values and interpolated; beyond
-# |z| = 6 (two rows in a billion) the table's ends are used.
-Z_GRID = np.linspace(-6.0, 6.0, 4801)
+# About a third of simulated events pass the selection; a batch is sized with this to need one pass,
+# but holds at most MAX_BATCH events: arrays that small the allocator reuses, where larger ones go
+# back to the system after each use and cost page faults when fetched again.
+ACCEPTANCE, MAX_BATCH = 0.3, 8192
 
 
 def generate(n_rows: int, seed: int) -> np.ndarray:
@@ -168,92 +105,185 @@ def chunks(n_rows: int, seed: int):
 def _chunk(seed: int, index: int) -> np.ndarray:
     """Make the CHUNK_ROWS rows of chunk `index`; callers cut it short, so a prefix never changes."""
     rng = np.random.default_rng([seed, index])
-    is_signal = rng.random(CHUNK_ROWS) < SIGNAL_FRACTION
-
-    def per_row(signal_value, background_value):
-        return np.where(is_signal, signal_value, background_value)
-
-    latent = {}
-    for (name, parents, signal_weights, background_weights), noise in zip(RECIPE, _noise_scales()):
-        value = per_row(*noise) * rng.standard_normal(CHUNK_ROWS)
-        for parent, signal_weight, background_weight in zip(parents, signal_weights, background_weights):
-            value += per_row(signal_weight, background_weight) * latent[parent]
-        latent[name] = value
-
-    features = {}
-    for name, (signal, background) in PT.items():
-        low, mu, sigma = (per_row(s, b) for s, b in zip(signal, background))
-        features[name] = low + np.exp(mu + sigma * latent[name])
-    for name in MASS:
-        signal_table, background_table = _mass_tables(name)
-        features[name] = per_row(np.interp(latent[name], Z_GRID, signal_table),
-                                 np.interp(latent[name], Z_GRID, background_table))
-    for name, (signal, background) in ETA.items():
-        bound, width = (per_row(s, b) for s, b in zip(signal, background))
-        features[name] = bound * np.tanh(latent[name] / width)
-    for name, ((level_1, level_2), signal, background) in BTAG.items():
-        (signal_low, signal_high), (background_low, background_high) = _btag_thresholds(signal, background)
-        z = latent[name]
-        features[name] = np.select([z > per_row(signal_high, background_high), z > per_row(signal_low, background_low)],
-                                   [level_2, level_1], 0.0)
-    for name in COLUMNS:
-        if name.endswith("_phi"):
-            features[name] = rng.uniform(-PHI_MAX, PHI_MAX, CHUNK_ROWS)
-
-    features["label"] = is_signal.astype(float)
-    return np.column_stack([features[name] for name in COLUMNS])
+    rows = np.empty((CHUNK_ROWS, len(COLUMNS)))
+    rows[:, 0] = rng.random(CHUNK_ROWS) < SIGNAL_FRACTION
+    for signal in (True, False):
+        wanted = rows[:, 0] == signal
+        rows[wanted, 1:] = _events(rng, int(wanted.sum()), signal)
+    return rows
 
 
-@cache
-def _noise_scales() -> list:
-    """For each recipe line, the (signal, background) noise scale that makes its latent's variance one.
-
-    The parents are correlated, so the variance their weighted sum explains is w' C w, with C the
-    covariance the recipe itself implies; it is tracked line by line.
-    """
-    names = [line[0] for line in RECIPE]
-    scales = []
-    for side in (0, 1):  # 0: signal weights, 1: background weights
-        covariance = np.zeros((len(RECIPE), len(RECIPE)))
-        side_scales = []
-        for row, (name, parents, *weights_by_side) in enumerate(RECIPE):
-            weights = np.array(weights_by_side[side])
-            columns = [names.index(parent) for parent in parents]
-            explained = weights @ covariance[np.ix_(columns, columns)] @ weights if parents else 0.0
-            if explained >= 1.0:
-                raise ValueError(f"the weights of {name} explain more than all its variance")
-            if parents:
-                covariance[row, :row] = weights @ covariance[columns, :row]
-                covariance[:row, row] = covariance[row, :row]
-            covariance[row, row] = 1.0
-            side_scales.append(math.sqrt(1.0 - explained))
-        scales.append(side_scales)
-    return list(zip(*scales))
+def _events(rng, n: int, signal: bool) -> np.ndarray:
+    """The 28 features of n selected events of one process: simulate batches, keep what passes."""
+    kept, missing = [], n
+    while missing > 0:
+        batch = _simulate(rng, min(int(missing / ACCEPTANCE) + 100, MAX_BATCH), signal)
+        kept.append(batch[:missing])
+        missing -= len(kept[-1])
+    return np.concatenate(kept) if kept else np.empty((0, len(COLUMNS) - 1))
 
 
-@cache
-def _mass_tables(name: str) -> tuple:
-    """The mass at each latent value of Z_GRID, for signal and for background: the mixture's inverse CDF."""
-    tables = []
-    for weight, peak_mu, peak_sigma, low, broad_mu, broad_sigma in MASS[name]:
-        # The CDF on a log-spaced grid fine enough to resolve m_lv's peak (width 0.005 in log mass).
-        mass = np.exp(np.linspace(-4.0, 4.0, 32001))
-        broad_log = np.log(np.maximum(mass - low, 1e-300))
-        cdf = weight * _normal_cdf((np.log(mass) - peak_mu) / peak_sigma) + (1 - weight) * _normal_cdf(
-            (broad_log - broad_mu) / broad_sigma)
-        # np.interp needs increasing abscissae; the CDF is flat (to double precision) in the far
-        # tails, so keep only the points where it still rises.
-        rising = np.concatenate([[True], np.diff(cdf) > 0])
-        tables.append(np.interp(_normal_cdf(Z_GRID), cdf[rising], mass[rising]))
-    return tuple(tables)
+def _simulate(rng, n: int, signal: bool) -> np.ndarray:
+    """Simulate n events of one process and return the features of those the selection keeps.
+
+    The cheap cuts come first, the lepton's, then the b tags' that need only the four quark jets:
+    only the events that pass them have their ISR jets measured, the same events as measuring
+    everything first, for less work."""
+    lepton, neutrino, quarks, radiation = _hard_process(rng, n, signal)
+    lepton = np.column_stack([kin.transverse_momentum(lepton) * (1 + LEPTON_RESOLUTION * rng.standard_normal(n)),
+                              kin.pseudorapidity(lepton), kin.azimuth(lepton)])
+    keep = (lepton[:, 0] > LEPTON_PT_MIN) & (np.abs(lepton[:, 1]) < LEPTON_ETA_MAX)
+    lepton, neutrino, quarks, radiation = _kept(keep, lepton, neutrino, quarks, radiation)
+    # Exactly two b tags. Whether a parton's jet would be tagged if seen depends on its η only, so it
+    # is drawn first: an event whose quark jets have one tag goes on only if an ISR jet may add one.
+    quark_taggable = _taggable(rng, kin.pseudorapidity(quarks), np.array([1.0, 1.0, MISTAG, MISTAG]))
+    radiation_taggable = _taggable(rng, radiation[..., 1], RADIATION_MISTAG)
+    quark_jets = _measured(rng, kin.transverse_momentum(quarks), kin.pseudorapidity(quarks), kin.azimuth(quarks),
+                           is_b=np.array([True, True, False, False]))
+    quark_jets["tagged"] = quark_jets["visible"] & quark_taggable
+    tags = quark_jets["tagged"].sum(axis=1)
+    keep = (tags == 2) | ((tags == 1) & radiation_taggable.any(axis=1))
+    lepton, neutrino, radiation, radiation_taggable, quark_jets = _kept(
+        keep, lepton, neutrino, radiation, radiation_taggable, quark_jets)
+    radiation_jets = _measured(rng, *radiation.transpose(2, 0, 1), is_b=False)
+    radiation_jets["tagged"] = radiation_jets["visible"] & radiation_taggable
+    jets = {name: np.concatenate([quark_jets[name], radiation_jets[name]], axis=1) for name in quark_jets}
+    keep = _selected(lepton, jets) & (jets["tagged"].sum(axis=1) == 2)
+    lepton, neutrino, jets = _kept(keep, lepton, neutrino, jets)
+    # The missing energy: the neutrino's pT, what the jets' measurement missed (the neutrino of a
+    # semileptonic b decay, mismeasurement), and the soft term's noise. The soft radiation, and any
+    # jet below threshold, the soft term measures.
+    met = neutrino[:, 1:3] + jets["unseen"].sum(axis=1) + rng.normal(0.0, MET_SOFT, (len(lepton), 2))
+    return reconstruction.features(rng, lepton, neutrino, met, jets)
 
 
-def _btag_thresholds(signal: tuple, background: tuple) -> tuple:
-    """The latent thresholds that give each class its probabilities of b-tag levels 0, 1 and 2."""
-    normal = statistics.NormalDist()
-    return tuple((normal.inv_cdf(p0), normal.inv_cdf(p0 + p1)) for p0, p1 in (signal, background))
+def _kept(keep, *arrays) -> tuple:
+    """The rows `keep` selects of each array, or of each array in a dict."""
+    return tuple({name: value[keep] for name, value in a.items()} if isinstance(a, dict) else a[keep] for a in arrays)
 
 
-def _normal_cdf(z: np.ndarray) -> np.ndarray:
-    """The standard normal CDF, elementwise (numpy has no erf; math.erf is exact and fast enough on grids)."""
-    return 0.5 * (1.0 + np.vectorize(math.erf)(np.asarray(z) / math.sqrt(2.0)))
+def _hard_process(rng, n: int, signal: bool) -> tuple:
+    """The lepton, neutrino and four quarks (b, b̄ and the hadronic W's pair) of n events as
+    four-vectors, and their ISR partons as (pT, η, φ) rows."""
+    radiation, recoil = _radiation(rng, n, signal)
+
+    def w_masses():
+        return kin.breit_wigner(rng, n, W_MASS, W_WIDTH, W_MASS - 20, W_MASS + 20)
+
+    if signal:  # H0 -> W H±, H± -> W h0, h0 -> b b̄
+        first_mass = w_masses()
+        lightest = first_mass + CHARGED_HIGGS_MASS  # what its decay needs
+        higgs_mass = kin.breit_wigner(rng, n, HEAVY_HIGGS_MASS, HEAVY_HIGGS_WIDTH, lightest, 800.0)
+        higgs = _moving(rng, higgs_mass, recoil, RAPIDITY_SPREAD[True])
+        first_w, charged = kin.two_body_decay(rng, higgs, first_mass, CHARGED_HIGGS_MASS)
+        second_w, light = kin.two_body_decay(rng, charged, w_masses(), LIGHT_HIGGS_MASS)
+        b, anti_b = kin.two_body_decay(rng, light, 0.0, 0.0)
+        parents, longitudinal = (higgs, charged), 1.0  # a scalar decays only to longitudinal Ws
+    else:  # t t̄ -> W b W b̄
+        top_masses = [kin.breit_wigner(rng, n, TOP_MASS, TOP_WIDTH, TOP_MASS - 20, TOP_MASS + 20) for _ in "tt"]
+        pair = _moving(rng, sum(top_masses) + rng.gamma(*TOP_PAIR_EXCESS, n), recoil, RAPIDITY_SPREAD[False])
+        # The production angle: a share TOP_FORWARD along 1 + cos²θ's forward part (density ∝ cos²θ,
+        # |cos θ| = u^⅓), the rest isotropic; θ is taken from the z axis in the pair's frame.
+        forward = rng.random(n) < TOP_FORWARD
+        cos_theta = np.where(forward, rng.random(n) ** (1 / 3), rng.random(n)) * rng.choice([-1.0, 1.0], n)
+        top, anti_top = kin.two_body_decay(rng, pair, *top_masses, cos_theta=cos_theta)
+        first_w, b = kin.two_body_decay(rng, top, w_masses(), 0.0)
+        second_w, anti_b = kin.two_body_decay(rng, anti_top, w_masses(), 0.0)
+        parents, longitudinal = (top, anti_top), TOP_W_LONGITUDINAL
+    # Each W decays along its helicity axis, its direction of flight in its parent's frame.
+    axes = [kin.boost(w, -parent[:, 1:] / parent[:, :1])[:, 1:] for w, parent in zip((first_w, second_w), parents)]
+    first_leptonic = (rng.random(n) < 0.5)[:, None]  # which W gives the lepton: either, evenly
+
+    def either(first, second):
+        return np.where(first_leptonic, first, second)
+
+    lepton, neutrino = kin.two_body_decay(rng, either(first_w, second_w), 0.0, 0.0,
+                                          _helicity_angle(rng, n, longitudinal), either(*axes))
+    quark, anti_quark = kin.two_body_decay(rng, either(second_w, first_w), 0.0, 0.0,
+                                           _helicity_angle(rng, n, longitudinal), either(*axes[::-1]))
+    return lepton, neutrino, np.stack([b, anti_b, quark, anti_quark], axis=1), radiation
+
+
+def _helicity_angle(rng, n: int, longitudinal: float):
+    """cos θ of a W's charged lepton (or down-type quark) from the W's flight, in the W's frame: for
+    a longitudinal W (3/4)(1 - c²), the median of three uniforms; for a left-handed one
+    (3/8)(1 - c)², that is c = 1 - 2 u^⅓. A right-handed W does not occur here."""
+    a, b, c = rng.uniform(-1.0, 1.0, (3, n))
+    median = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    return np.where(rng.random(n) < longitudinal, median, 1.0 - 2.0 * rng.random(n) ** (1 / 3))
+
+
+def _radiation(rng, n: int, signal: bool) -> tuple:
+    """Up to MAX_RADIATION ISR partons an event as (pT, η, φ) along the last axis (absent ones have
+    pT 0), and the transverse recoil (n, 2) they and radiation too soft for jets give the hard system."""
+    count = np.minimum(rng.poisson(RADIATION_MEAN[signal], n), MAX_RADIATION)
+    present = np.arange(MAX_RADIATION) < count[:, None]
+    # A Pareto pT above RADIATION_PT_MIN, cut off at 600 GeV by drawing the uniform above its image.
+    lowest = (600.0 / RADIATION_PT_MIN[signal]) ** -RADIATION_PT_SLOPE
+    pt = RADIATION_PT_MIN[signal] * rng.uniform(lowest, 1.0, (n, MAX_RADIATION)) ** (-1 / RADIATION_PT_SLOPE) * present
+    eta = rng.normal(0.0, RADIATION_ETA_SPREAD, (n, MAX_RADIATION))
+    phi = rng.uniform(-np.pi, np.pi, (n, MAX_RADIATION))
+    recoil = rng.normal(0.0, SOFT_RECOIL, (n, 2)) - _transverse_sum(pt, phi)
+    return np.stack([pt, eta, phi], axis=-1), recoil
+
+
+def _moving(rng, mass, recoil, rapidity_spread) -> np.ndarray:
+    """Four-vectors of the given masses, transverse momenta `recoil` (n, 2) and normal rapidities."""
+    rapidity = rng.normal(0.0, rapidity_spread, len(mass))
+    transverse_mass = np.sqrt(mass ** 2 + recoil[:, 0] ** 2 + recoil[:, 1] ** 2)
+    return np.column_stack([transverse_mass * np.cosh(rapidity), recoil, transverse_mass * np.sinh(rapidity)])
+
+
+def _measured(rng, pt, eta, phi, is_b) -> dict:
+    """What the detector makes of partons (n, k): jets with a measured pT and direction, whether each
+    is visible (above threshold and within acceptance), and the transverse momentum it takes from
+    the missing energy's account (the part lost to a neutrino and the part mismeasured)."""
+    shape = pt.shape
+    lost = 0.0
+    if np.any(is_b):
+        lost = is_b * (rng.random(shape) < SEMILEPTONIC[0]) * rng.uniform(0.0, SEMILEPTONIC[1], shape)
+    noise = rng.standard_normal((3,) + shape)
+    median = RESPONSE[False] + (RESPONSE[True] - RESPONSE[False]) * is_b
+    true_pt = pt * (1 - lost) * median * np.exp(RESPONSE_SPREAD * noise[0])
+    resolution = np.sqrt(RESOLUTION[0] ** 2 / np.maximum(true_pt * np.cosh(eta), 1.0) + RESOLUTION[1] ** 2)
+    measured = true_pt * np.maximum(1 + resolution * noise[1], 0.05)
+    # The transverse momentum the missing energy counts for this jet: a semileptonic b's neutrino and,
+    # if the jet is seen, its mismeasurement (the soft term measures an unseen jet's momentum).
+    visible = (measured > JET_PT_MIN) & (np.abs(eta) < JET_ETA_MAX)
+    unseen = pt * lost + visible * (true_pt - measured)
+    return dict(pt=measured, eta=eta, phi=phi, visible=visible,
+                unseen=np.stack(kin.cos_sin(phi), axis=-1) * unseen[..., None], order_noise=noise[2])
+
+
+def _taggable(rng, eta, share) -> np.ndarray:
+    """Whether each parton's jet is b-tagged if it is seen: with the tagger's efficiency at its η (one
+    in the barrel, falling to zero between the two B_TAG_ETA) times its kind's share (one for b)."""
+    efficiency = np.clip((B_TAG_ETA[1] - np.abs(eta)) / (B_TAG_ETA[1] - B_TAG_ETA[0]), 0.0, 1.0)
+    return rng.random(efficiency.shape) < efficiency * share
+
+
+def _selected(lepton, jets: dict) -> np.ndarray:
+    """Which events pass the rest of the selection: four jets or more, and no jet within
+    SEPARATION of the lepton or of another jet."""
+    visible = jets["visible"]
+    # Invisible jets are moved far apart in η, so that no test needs to ask which jets are visible;
+    # float32 is plenty for a distance cut and halves the cost of the (events, pairs) arrays.
+    eta = np.where(visible, jets["eta"], 100.0 * np.arange(1, visible.shape[1] + 1)).astype(np.float32)
+    phi = jets["phi"].astype(np.float32)
+    first, second = np.triu_indices(visible.shape[1], 1)  # every pair of jet slots, once
+    too_close = np.any(_near(lepton[:, 1:2], lepton[:, 2:3], eta, phi), axis=1)
+    too_close |= np.any(_near(eta[:, first], phi[:, first], eta[:, second], phi[:, second]), axis=1)
+    return (visible.sum(axis=1) >= 4) & ~too_close
+
+
+def _transverse_sum(pt, phi) -> np.ndarray:
+    """The vector sum (n, 2) of transverse momenta given as magnitudes and angles (n, k)."""
+    cos, sin = kin.cos_sin(phi)
+    return np.stack([(pt * cos).sum(axis=1), (pt * sin).sum(axis=1)], axis=1)
+
+
+def _near(eta1, phi1, eta2, phi2) -> np.ndarray:
+    """Whether ΔR = sqrt(Δη² + Δφ²) < SEPARATION, with Δφ the shorter way round (np.hypot is slow)."""
+    dphi = np.abs(phi1 - phi2)
+    dphi = np.minimum(dphi, 2 * np.pi - dphi)
+    return (eta1 - eta2) ** 2 + dphi ** 2 < SEPARATION ** 2
