@@ -25,10 +25,24 @@ def outputs(notebook, kind: str) -> list:
 
 
 def test_under_a_jupyter_kernel_the_progress_is_richs_live_display(tmp_path):
-    cell = nbformat.v4.new_code_cell("from looptrain.console import make_reporter\n"
-                                     "print(type(make_reporter(dots=False)).__name__, type(make_reporter(dots=True)).__name__)")
-    notebook = execute(nbformat.v4.new_notebook(cells=[cell]), tmp_path, timeout=120)
+    chosen = nbformat.v4.new_code_cell("from looptrain.console import make_reporter\n"
+                                       "print(type(make_reporter(dots=False)).__name__, type(make_reporter(dots=True)).__name__)")
+    # Three epochs of a run as `train` reports them: rich's live bar goes into an ipywidgets Output in
+    # the cell, between the run's heading and its last line (without ipywidgets rich draws no bar).
+    bar = nbformat.v4.new_code_cell(
+        "reporter = make_reporter(dots=False)\n"
+        "reporter.start('Tiny', 3, 'Tiny: the heading')\n"
+        "for epoch in range(3):\n"
+        "    reporter.epoch(epoch, {'seconds': epoch + 1.0, 'binary_crossentropy': 0.6,\n"
+        "                           'val_binary_crossentropy': 0.62, 'learning_rate': 1e-3}, epoch)\n"
+        "reporter.finish('Tiny: the last line')")
+    notebook = execute(nbformat.v4.new_notebook(cells=[chosen, bar]), tmp_path, timeout=120)
     assert notebook.cells[0].outputs[0]["text"].split() == ["ProgressReporter", "DotsReporter"]
+    shown = [next(iter(sorted(set(output["data"]) - {"text/plain"})), "text/plain") for output in notebook.cells[1].outputs]
+    assert "application/vnd.jupyter.widget-view+json" in shown
+    texts = [output["data"]["text/plain"] for output in notebook.cells[1].outputs]
+    assert texts[0] == "Tiny: the heading\n" and "Tiny: the last line\n" in texts
+    assert not any("ipywidgets" in text for text in texts)
 
 
 def test_outside_a_notebook_and_a_terminal_the_progress_is_dots(capsys):
