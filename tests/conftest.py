@@ -3,6 +3,8 @@
 import gzip
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -46,3 +48,18 @@ def assert_one_line_error(main, argv, capsys, message):
     assert code == 2
     assert error.startswith("looptrain: error: ") and error.count("\n") == 1
     assert re.search(message, error), error
+
+
+def replica_results(script: str, out: Path) -> dict[str, list[np.ndarray]]:
+    """Run one of the tests' two-replica scripts (`mirrored_training.py`, `mirrored_batchnorm.py`) in
+    a process of its own, since a strategy's virtual devices must be set before TensorFlow starts, and
+    read back the arrays it saved: {case: [arrays in order]}."""
+    finished = subprocess.run([sys.executable, script, str(out)], cwd=REPO / "tests",
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+                              timeout=300)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    cases = {}
+    with np.load(out) as saved:
+        for key in sorted(saved.files, key=lambda key: (key.split("|")[0], int(key.split("|")[1]))):
+            cases.setdefault(key.split("|")[0], []).append(saved[key])
+    return cases

@@ -2,16 +2,13 @@
 the classic bug of validating in training mode, the moving statistics carried by the best weights,
 the checkpoints and a resumed run, and two replicas that normalize as one device does."""
 
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO, write_rows
+from conftest import REPO, replica_results, write_rows
 from looptrain import synthetic
 from looptrain.config import Config
 from looptrain.console import DotsReporter
@@ -181,15 +178,7 @@ def test_the_moving_statistics_go_into_the_best_weights_and_a_resumed_run_ends_e
 def replicas(tmp_path_factory):
     """`mirrored_batchnorm.py`'s results, run in a process of its own: {case: [arrays]}."""
     out = tmp_path_factory.mktemp("mirrored") / "batchnorm.npz"
-    finished = subprocess.run([sys.executable, "mirrored_batchnorm.py", str(out)], cwd=REPO / "tests",
-                              env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
-                              timeout=300)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    cases = {}
-    with np.load(out) as saved:
-        for key in sorted(saved.files, key=lambda key: (key.split("|")[0], int(key.split("|")[1]))):
-            cases.setdefault(key.split("|")[0], []).append(saved[key])
-    return cases
+    return replica_results("mirrored_batchnorm.py", out)
 
 
 def flat(arrays):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO, assert_one_line_error
+from conftest import REPO, assert_one_line_error, replica_results
 from looptrain import cache
 from looptrain.console import DotsReporter
 from looptrain.experiment import load_experiment
@@ -31,15 +31,7 @@ SHRUNK = {"n_validation": 200, "n_train": 800, "batch_size": 100, "max_epochs": 
 def weights(tmp_path_factory):
     """Every case's weights from `mirrored_training.py`, run in a process of its own: {case: [arrays]}."""
     out = tmp_path_factory.mktemp("mirrored") / "weights.npz"
-    finished = subprocess.run([sys.executable, "mirrored_training.py", str(out)], cwd=REPO / "tests",
-                              env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
-                              timeout=300)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    cases = {}
-    with np.load(out) as saved:
-        for key in sorted(saved.files, key=lambda key: (key.split("|")[0], int(key.split("|")[1]))):
-            cases.setdefault(key.split("|")[0], []).append(saved[key])
-    return cases
+    return replica_results("mirrored_training.py", out)
 
 
 def same_weights(ours, theirs) -> bool:
