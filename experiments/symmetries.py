@@ -17,17 +17,10 @@ later; but overfitting still, only slower. The seventeen columns no symmetry mov
 b-tags and the masses) are enough to tell every training row from the others, so a large network
 can still learn each row's label by heart from them.
 
-On the synthetic default data the angles carry nothing (they are drawn independently of everything),
-so there is no angular physics to learn, and the rotation cannot show its worth; yet expect it to
-help there too, less. A network learns rows by heart from any column that tells them apart, noise
-included, and the symmetries make six of them new every epoch; the flip of the pseudorapidities is
-a symmetry of the synthetic rows as well. Data with angles that matter is what shows the rest.
-
-In first runs on the real rows (seeds 0 and 1) the reflection and the flip alone, without the
-rotation, did as well as all three or a little better, by about as much as runs of one experiment
-differ; runs with more seeds will say whether the rotation, the exact symmetry, adds anything here.
-If it does not, one guess is that the network has only the few dozen epochs before it memorizes the
-other columns to learn from angles that wrap around, and the rotation makes every angle new each time.
+The synthetic default data is simulated event by event (`looptrain/synthetic.py`), so its angles
+carry what real events' do: the objects' directions relative to each other. Nothing in the
+simulation prefers a direction about the beam or one end of it, so the three symmetries hold there
+too. Expect the augmentation to help there as on the real rows; docs/results.md says what it did.
 """
 
 from looptrain.augmentation import RandomSymmetry

@@ -7,6 +7,7 @@ Nothing here touches TensorFlow or the run's files.
 """
 
 import sys
+import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,8 +22,16 @@ def make_reporter(dots: bool):
 
 
 class ProgressReporter:
+    # In a notebook rich draws the bar into an ipywidgets Output, and while a thread is inside that
+    # widget everything the cell shows goes into it. rich's own refresh thread would then swallow the
+    # cell's later output (the run's last line, a picture, a table) now and then, so in a notebook the
+    # bar is redrawn from the training thread instead, this many times a second at most.
+    REDRAWS_PER_SECOND = 4
+
     def __init__(self, console: Console | None = None):
         self.console = console or Console()
+        self.by_hand = self.console.is_jupyter
+        self.drawn = 0.0
 
     def warn(self, text: str) -> None:
         self.console.print(f"[yellow]warning:[/yellow] {text}")
@@ -30,10 +39,10 @@ class ProgressReporter:
     def rows_made(self, done: int, total: int) -> None:
         if done == 0:
             self.making = Progress(TextColumn("making synthetic rows"), BarColumn(), MofNCompleteColumn(),
-                                   TimeElapsedColumn(), console=self.console)
+                                   TimeElapsedColumn(), console=self.console, auto_refresh=not self.by_hand)
             self.making_task = self.making.add_task("rows", total=total)
             self.making.start()
-        self.making.update(self.making_task, completed=done)
+        self.making.update(self.making_task, completed=done, refresh=self.by_hand)  # a chunk at a time: each is seen
         if done == total:
             self.making.stop()
 
@@ -42,6 +51,7 @@ class ProgressReporter:
         self.progress = Progress(
             TextColumn(f"[bold]{name}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=self.console,
+            auto_refresh=not self.by_hand,
         )
         self.task = self.progress.add_task(name, total=max_epochs, status="")
         self.progress.start()
@@ -55,6 +65,9 @@ class ProgressReporter:
                   f"best epoch {best_epoch}  lr {results['learning_rate']:.2e}  "
                   f"{rate:.1f} epochs/s  ≤{left / 60:.0f} min left")
         self.progress.update(self.task, completed=done, status=status)
+        if self.by_hand and time.monotonic() - self.drawn >= 1 / self.REDRAWS_PER_SECOND:
+            self.progress.refresh()
+            self.drawn = time.monotonic()
 
     def finish(self, text: str) -> None:
         self.progress.stop()
