@@ -2,7 +2,6 @@
 the classic bug of validating in training mode, the moving statistics carried by the best weights,
 the checkpoints and a resumed run, and two replicas that normalize as one device does."""
 
-
 import keras
 import numpy as np
 import pytest
