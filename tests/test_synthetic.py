@@ -164,9 +164,10 @@ def test_m_lv_is_the_transverse_mass_where_the_w_mass_cannot_be_met(higgs_sample
         assert np.abs(np.median(m_lv[below]) - reconstruction.W_MASS) < 0.2 and np.percentile(m_lv[below], 90) < 82
 
 
-def test_every_feature_is_distributed_like_the_real_sample(higgs_sample):
+@pytest.mark.parametrize("n_rows", [11_000, 1_000_000])  # the tutorial's file, and a learning curve's largest
+def test_every_feature_is_distributed_like_the_real_sample(higgs_sample, n_rows):
     real = read_csv_gz(higgs_sample)
-    fake = synthetic.generate(11_000, seed=0)
+    fake = synthetic.generate(n_rows, seed=0)
     statistics = {name: ks_statistic(real[:, column], fake[:, column])
                   for column, name in enumerate(synthetic.COLUMNS) if column > 0}
     worst = max(statistics, key=statistics.get)
