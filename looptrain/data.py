@@ -43,7 +43,8 @@ REVIEW_SOURCES = {"synthetic": SYNTHETIC_REVIEWS, "imdb": KERAS_IMDB}
 
 @dataclass
 class Data:
-    # The rows themselves, held in memory as tensors: 10,000 HIGGS rows are 1.1 MB, a million 112 MB.
+    # The rows themselves, held in memory as tensors, so that an epoch reads no file (their size: docs,
+    # performance page, "Memory").
     train_features: tf.Tensor  # (n_train, features)
     train_labels: tf.Tensor  # (n_train, 1): shaped like the model's output
     validation_features: tf.Tensor

@@ -150,7 +150,7 @@ def load(source: str, config: Config) -> Data:
 
     def as_tensors(reviews, labels):
         # Labels shaped like the model's output, (reviews, 1), as data.read_rows shapes HIGGS labels.
-        # 25,000 reviews are 1 GB of vectors: handed over, not copied.
+        # The vectors are the largest thing a run holds (docs, performance page): handed over, not copied.
         return handed_over(multi_hot(reviews)), tf.constant(np.reshape(labels, (-1, 1)), dtype=tf.float32)
 
     return Data(*as_tensors(train_reviews, train_labels), *as_tensors(test_reviews, test_labels),
