@@ -17,13 +17,13 @@ Where: between the Dense layer's weighted sum and the ELU, as Ioffe and Szegedy 
 what the activation sees keeps a steady distribution however the layers below move. The Dense layers
 then have no bias: the normalization subtracts the mean, a bias with it, so a bias there would do
 nothing (its gradient is round-off), and beta takes its place. Normalizing after the ELU instead did
-worse than this, and no better than Large, in a first run on the real rows.
+worse than this, and no better than Large, in a single run on the real rows.
 
-Expect the training cross-entropy to fall faster than Large's and the best epoch to come as early
-or earlier, then overfitting as severe: batch normalization speeds the fitting, memorizing
-included, and the statistics of 500 rows a batch are too steady to be much of a regularizer. So
-expect no real gain in the best validation cross-entropy: in first runs it was a little below
-Large's on the real rows and above it on the synthetic ones.
+What five seeds showed (docs/results.md): the training cross-entropy falls faster than Large's and
+the best epoch comes earlier, then overfitting as severe; the best validation cross-entropy is no
+better than Large's on the real rows and worse on the synthetic ones. Batch normalization speeds
+the fitting, memorizing included, and the statistics of 500 rows a batch are too steady to be much
+of a regularizer.
 
 With `--distribute`, every replica normalizes with the global batch's statistics (`synchronized=True`),
 so that the replicas train as one device does; with each replica's own, the replicas would train

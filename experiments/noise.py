@@ -6,10 +6,11 @@ The generic augmentation, beside Symmetries' physical one. Keras's `GaussianNois
 to every input of every row in training (`training=True`) and passes the rows unchanged otherwise:
 each epoch sees every row slightly moved, but in no direction the physics says is harmless. The
 b-tags' three levels and the masses' narrow peaks are blurred alike, and a row is still recognizable
-under noise this small, so a large network can still learn it by heart. Expect a little less
-overfitting than Large and a best validation cross-entropy a little below it, far from Symmetries':
-it is the symmetries' knowledge, not noise as such, that helps. More noise, 0.3, did worse than
-Large in a first run on the real rows: it hides what the features tell.
+under noise this small, so a large network can still learn it by heart. What five seeds showed
+(docs/results.md): no gain, a best validation cross-entropy within the spread of Large's on both
+data sets and overfitting as severe, far from Symmetries': it is the symmetries' knowledge, not
+noise as such, that helps. More noise, 0.3, did worse than Large in a single run on the real rows:
+it hides what the features tell.
 """
 
 import keras
