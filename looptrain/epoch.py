@@ -91,8 +91,8 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
         learning_rate = optimizer.learning_rate  # the rate the schedule gives this epoch's first step
         # The epoch's rows in a fresh order, split into equal chunks. Gathering all the rows at once
         # would hold a shuffled copy of the whole training set beside the rows (docs, performance
-        # page, "Memory"); a chunk is at most CHUNK_BYTES. Rows past the last full batch sit this epoch out (10,000 rows in
-        # batches of 500 leave none).
+        # page, "Memory"); a chunk is at most CHUNK_BYTES. Rows past the last full batch sit this
+        # epoch out (10,000 rows in batches of 500 leave none).
         order = tf.reshape(epoch_order(shuffling, data.n_train)[:steps_per_epoch * batch_size], [chunks, -1])
         return {**train_and_validate(order), "learning_rate": learning_rate}
 
