@@ -21,9 +21,9 @@ worse than this, and no better than Large, in a single run on the real rows.
 
 What five seeds showed (docs/results.md): the training cross-entropy falls faster than Large's and
 the best epoch comes earlier, then overfitting as severe; the best validation cross-entropy is no
-better than Large's on the real rows and worse on the synthetic ones. Batch normalization speeds
-the fitting, memorizing included, and the statistics of 500 rows a batch are too steady to be much
-of a regularizer.
+better than Large's on the real rows and likely worse on the synthetic ones. Batch normalization
+speeds the fitting, memorizing included, and the statistics of 500 rows a batch are too steady to be
+much of a regularizer.
 
 With `--distribute`, every replica normalizes with the global batch's statistics (`synchronized=True`),
 so that the replicas train as one device does; with each replica's own, the replicas would train
