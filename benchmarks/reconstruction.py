@@ -12,14 +12,14 @@ the one that gives the row's m_jlv. Nothing here is a test.
 """
 
 import argparse
-import gzip
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_synthetic import COLUMN, in_gev  # noqa: E402  (the tests' own undoing of the UCI scales)
+# The tests' own reading of a sample and undoing of the UCI scales.
+from test_synthetic import COLUMN, in_gev, read_csv_gz  # noqa: E402
 
 from looptrain import kinematics as kin, reconstruction, synthetic  # noqa: E402
 
@@ -52,7 +52,8 @@ def statistics(rows: np.ndarray) -> dict:
     misses = []
     for pz in solutions:
         neutrino = kin.massless(met[0][two], np.arcsinh(pz / met[0][two]), met[2][two])
-        misses.append(np.min([np.abs(kin.mass(lepton_vector + neutrino + b_jets[:, b]) - m_jlv) for b in (0, 1)], axis=0))
+        masses = [kin.mass(lepton_vector + neutrino + b_jets[:, b]) for b in (0, 1)]
+        misses.append(np.min(np.abs(np.array(masses) - m_jlv), axis=0))
     distinct = np.abs(solutions[0] - solutions[1]) > 1.0  # GeV; where no pz meets the W mass they coincide
     chosen = np.where(misses[0] < misses[1], *solutions)[distinct]
     smaller = np.abs(chosen) <= np.minimum(np.abs(solutions[0]), np.abs(solutions[1]))[distinct]
@@ -74,8 +75,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rows", type=int, default=50_000, help="how many synthetic rows")
     arguments = parser.parse_args()
-    with gzip.open(arguments.sample, "rt") as text:
-        real = np.loadtxt(text, delimiter=",")
+    real = read_csv_gz(arguments.sample)
     fake = synthetic.generate(arguments.rows, arguments.seed)
     print(f"| reconstruction statistic | real | synthetic (seed {arguments.seed}, {arguments.rows:,} rows) |")
     print("| --- | ---: | ---: |")
