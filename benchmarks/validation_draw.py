@@ -39,7 +39,6 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_synthetic import logistic_cross_entropy, read_csv_gz  # noqa: E402
 
 from looptrain import cache, synthetic  # noqa: E402
