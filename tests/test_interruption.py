@@ -26,16 +26,20 @@ def start(tmp_path, *arguments):
 def wait_for_checkpoint(process, checkpoints, number, timeout=120):
     """Wait until the run has saved a checkpoint after `number` epochs or later: proof that it trains."""
     deadline = time.monotonic() + timeout
-    while not ((checkpoints / "checkpoint").exists() and latest_checkpoint(checkpoints) >= number):
+    while latest_checkpoint(checkpoints) < number:
         assert process.poll() is None, process.stderr.read()
         assert time.monotonic() < deadline, "the run never reached its checkpoint"
         time.sleep(0.2)
 
 
 def latest_checkpoint(checkpoints) -> int:
-    """The number of the checkpoint CheckpointManager marks as latest, read from its state file."""
-    state = (checkpoints / "checkpoint").read_text().splitlines()[0]  # model_checkpoint_path: "ckpt-12"
-    return int(state.split("ckpt-")[1].rstrip('"'))
+    """The number of the newest checkpoint on disk, read from its index file (ckpt-12.index). Not from
+    CheckpointManager's state file: TensorFlow moves a checkpoint's files into place before it rewrites
+    that list, so a run killed between the two leaves a whole checkpoint the list does not name yet,
+    and a resumed run starts from it."""
+    numbers = [int(index.name.removeprefix("ckpt-").removesuffix(".index"))
+               for index in checkpoints.glob("ckpt-*.index")]
+    return max(numbers, default=-1)
 
 
 @pytest.mark.parametrize("signal_number, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
