@@ -10,11 +10,11 @@ mass. m_lv: the lepton and the neutrino, whose pz makes m_lv the W mass, or, whe
 the other b. m_wbb: the larger of the two W b b masses. m_wwbb: all of them together.
 
 Two things the real rows do not give away, which this file stands in for: which of the two pz
-solutions HIGGS took (neither the smaller, nor one chosen by any mass: here the one nearer the true
-neutrino's in part of the events, at random in the rest, as often the smaller as in the real rows),
-and the order of the four listed jets (close to decreasing pT, not exactly, b-tagged jets lower:
-here a noisy ranking). The scaling is the UCI file's, read off the real sample. Nothing here imports
-TensorFlow; `looptrain.synthetic` makes the events.
+solutions HIGGS took (neither the smaller, nor one chosen by any mass: here the smaller in as many
+events as in the real rows and the other in the rest, at random, never from the true neutrino,
+which a reconstruction cannot see), and the order of the four listed jets (close to decreasing pT,
+not exactly, b-tagged jets lower: here a noisy ranking). The scaling is the UCI file's, read off
+the real sample. Nothing here imports TensorFlow; `looptrain.synthetic` makes the events.
 """
 
 import numpy as np
@@ -51,19 +51,19 @@ BTAG_LEVELS = ((1.086538076, 2.173076153), (1.107436061, 2.214872122),
 LOOSE_TAG = 0.19  # the real rows' share of tags at the lower level, the same for every jet and class
 
 # Stand-ins for what the real rows do not give away (see the docstring): the share of events whose
-# pz is the solution nearer the true neutrino's (set so that it is the smaller |pz| as often as in
-# the real rows); a small jitter of the neutrino's η, which gives the real m_lv peak its width and
-# narrows it where the two solutions meet, as in the real rows (calibrated); and the jets' ranking,
-# pT times a log-normal factor with b-tagged jets lowered (calibrated).
-ROOT_FROM_TRUTH = 0.57
+# pz is the solution of smaller |pz| (the real rows' share, docs/synthetic.md); a small jitter of
+# the neutrino's η, which gives the real m_lv peak its width and narrows it where the two solutions
+# meet, as in the real rows (calibrated); and the jets' ranking, pT times a log-normal factor with
+# b-tagged jets lowered (calibrated).
+SMALLER_ROOT = 0.6
 NEUTRINO_ETA_JITTER = 0.0087
 ORDER_SPREAD, ORDER_TAG_SHIFT = 0.43, 0.088
 
 
-def features(rng, lepton, neutrino, met, jets: dict) -> np.ndarray:
-    """The 28 HIGGS features (n, 28) of n events: the lepton as (pT, η, φ) rows, the true neutrino's
-    four-vector (for its pz), the missing energy as (x, y) rows, and the jets as (n, slots) arrays of
-    pT, η, φ, whether visible and whether b-tagged, and a standard normal to rank them by."""
+def features(rng, lepton, met, jets: dict) -> np.ndarray:
+    """The 28 HIGGS features (n, 28) of n events: the lepton as (pT, η, φ) rows, the missing energy
+    as (x, y) rows, and the jets as (n, slots) arrays of pT, η, φ, whether visible and whether
+    b-tagged, and a standard normal to rank them by. Nothing of the true neutrino is used."""
     n, slots = jets["pt"].shape
     rows = np.arange(n)
     vectors = kin.massless(jets["pt"], jets["eta"], jets["phi"])
@@ -76,8 +76,8 @@ def features(rng, lepton, neutrino, met, jets: dict) -> np.ndarray:
 
     met_x, met_y = met.T
     pz = kin.neutrino_pz(lepton_vector, met_x, met_y, W_MASS)
-    nearer = np.abs(pz[0] - neutrino[:, 3]) < np.abs(pz[1] - neutrino[:, 3])
-    pz = np.where(np.where(rng.random(n) < ROOT_FROM_TRUTH, nearer, rng.random(n) < 0.5), *pz)
+    smaller = np.abs(pz[0]) <= np.abs(pz[1])
+    pz = np.where(np.where(rng.random(n) < SMALLER_ROOT, smaller, ~smaller), *pz)
     met, met_phi = np.sqrt(met_x ** 2 + met_y ** 2), np.arctan2(met_y, met_x)
     neutrino_eta = np.arcsinh(pz / met) + NEUTRINO_ETA_JITTER * rng.standard_normal(n)
     w_leptonic = lepton_vector + kin.massless(met, neutrino_eta, met_phi)
