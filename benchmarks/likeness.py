@@ -6,7 +6,7 @@
 For each seed of the generator (and the classifier), against the real rows: the largest
 Kolmogorov-Smirnov statistic of any column; the largest gap between the two correlation matrices
 (label included); the mean cos Δφ of each pair among the lepton, the missing energy and the two
-leading jets; the classifier two-sample test of tests/test_synthetic.py (a 64-64 network told to
+leading jets; the classifier two-sample test of tests/data/simulation/test_synthetic.py (a 64-64 network told to
 separate real from synthetic rows, label kept, AUC on 30% held out) and the same with a larger
 network trained longer (256-256-256, 100 epochs); and, for the real rows and the synthetic ones,
 logistic regression's validation cross-entropy on the tutorial's split (the first 1,000 rows for
@@ -26,10 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 # The tests' own measures, each checked there on a case worked out by hand.
-from test_synthetic import (  # noqa: E402
-    classifier_auc, cross_validated_cross_entropy, ks_statistic, logistic_cross_entropy)
+from test_synthetic import classifier_auc, cross_validated_cross_entropy, ks_statistic, logistic_cross_entropy  # noqa: E402
 
-from looptrain import synthetic  # noqa: E402
+from looptrain.data import columns
+from looptrain.data.simulation import synthetic  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 LEADING = ("lepton_phi", "missing_energy_phi", "jet1_phi", "jet2_phi")
@@ -67,20 +67,20 @@ def main():
     arguments = parser.parse_args()
     with gzip.open(arguments.sample, "rt") as text:
         real = np.loadtxt(text, delimiter=",")
-    column = {name: index for index, name in enumerate(synthetic.COLUMNS)}
+    column = {name: index for index, name in enumerate(columns.COLUMNS)}
     print("logistic regression, real rows: validation %.4f, cross-validated %.4f" % cross_entropies(real))
     print(f"a 32-unit network's cross-entropy, real rows: {label_cross_entropies(real)}")
     for seed in arguments.seeds:
         fake = synthetic.generate(len(real), seed)
-        ks = {name: ks_statistic(real[:, i], fake[:, i]) for i, name in enumerate(synthetic.COLUMNS) if i}
+        ks = {name: ks_statistic(real[:, i], fake[:, i]) for i, name in enumerate(columns.COLUMNS) if i}
         worst = max(ks, key=ks.get)
         gap = np.abs(np.corrcoef(real, rowvar=False) - np.corrcoef(fake, rowvar=False))
         first, second = np.unravel_index(np.argmax(gap), gap.shape)
         print(f"seed {seed}: largest KS {ks[worst]:.3f} ({worst}); largest correlation gap {gap.max():.3f} "
-              f"({synthetic.COLUMNS[first]}, {synthetic.COLUMNS[second]})")
+              f"({columns.COLUMNS[first]}, {columns.COLUMNS[second]})")
         for i, name in enumerate(LEADING):
             for other in LEADING[i + 1:]:
-                means = [np.mean(np.cos((rows[:, column[name]] - rows[:, column[other]]) * np.pi / synthetic.PHI_MAX))
+                means = [np.mean(np.cos((rows[:, column[name]] - rows[:, column[other]]) * np.pi / columns.PHI_MAX))
                          for rows in (real, fake)]
                 print(f"  mean cos Δφ {name[:-4]}, {other[:-4]}: real {means[0]:+.3f}, synthetic {means[1]:+.3f}")
         small, large = classifier_auc(real, fake, seed), classifier_auc(real, fake, seed, (256, 256, 256), 100)

@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 # The tests' own reading of a sample and undoing of the UCI scales.
 from test_synthetic import COLUMN, in_gev, read_csv_gz  # noqa: E402
 
-from looptrain import kinematics as kin, reconstruction, synthetic  # noqa: E402
+from looptrain.data.simulation import kinematics as kin  # noqa: E402
+from looptrain.data.simulation import reconstruction, synthetic
 
 JETS = [f"jet{jet}" for jet in range(1, 5)]
 

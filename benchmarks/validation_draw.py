@@ -41,9 +41,10 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_synthetic import logistic_cross_entropy, read_csv_gz  # noqa: E402
 
-from looptrain import cache, synthetic  # noqa: E402
+from looptrain.data import cache  # noqa: E402
+from looptrain.data.simulation import synthetic
 from looptrain.experiment import load_experiment  # noqa: E402
-from looptrain.history import read_run  # noqa: E402
+from looptrain.runfolder.history import read_run  # noqa: E402
 
 FRESH_ROWS, BLOCK, BLOCKS = 50_000, 1_000, 11
 

@@ -43,7 +43,7 @@ def child_fit(experiment_path: str, epochs: int, n_train: int, data_path: str, l
     import keras
 
     from looptrain.experiment import load_experiment
-    from looptrain.optimizer import make_optimizer
+    from looptrain.loop.optimizer import make_optimizer
 
     experiment = load_experiment(experiment_path, {"n_train": n_train})
     config = experiment.config
@@ -96,8 +96,8 @@ def child_looptrain(experiment_path: str, epochs: int, n_train: int, data_path: 
                     fields: str = "{}") -> dict:
     from rich.console import Console
 
-    from looptrain.console import ProgressReporter
     from looptrain.experiment import load_experiment
+    from looptrain.launch.console import ProgressReporter
     from looptrain.train import train
 
     experiment = load_experiment(experiment_path, {**json.loads(fields), "n_train": n_train, "max_epochs": epochs,
@@ -238,10 +238,10 @@ def scale(args) -> None:
 
 def prepare_data(n_train: int) -> str:
     """The synthetic file the command would use for this many training rows (written once, cached)."""
-    from looptrain import data
     from looptrain.config import Config
+    from looptrain.data import higgs
 
-    return str(data.resolve("synthetic", Config(n_train=n_train)))
+    return str(higgs.resolve("synthetic", Config(n_train=n_train)))
 
 
 def main() -> None:

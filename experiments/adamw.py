@@ -9,7 +9,7 @@ learning_rate × weight_decay × w on each step, beside the Adam update. Expect 
 Large, and weights held small without any penalty in the loss.
 """
 
-from looptrain.models import mlp
+from looptrain.models.mlp import mlp
 
 fields = {
     # The decay is per step and scaled by the rate (1e-3 at first), so a factor of 1 shrinks each weight

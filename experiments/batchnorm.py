@@ -30,7 +30,7 @@ so that the replicas train as one device does; with each replica's own, the repl
 another model, and their copies of the moving statistics would drift apart.
 """
 
-from looptrain.models import mlp
+from looptrain.models.mlp import mlp
 
 
 def build_model():

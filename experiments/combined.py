@@ -8,7 +8,7 @@ the latest early stop, with training and validation curves that stay close toget
 
 import keras
 
-from looptrain.models import mlp
+from looptrain.models.mlp import mlp
 
 # XLA fuses the dropout masks into the layers around them: an epoch takes less time, for more
 # memory while the first epoch compiles (docs, performance page).

@@ -7,7 +7,7 @@ scaled by 2; in validation (`training=False`) all units work. Expect much less o
 Large, and a training cross-entropy *above* the validation one early on: it is measured with dropout.
 """
 
-from looptrain.models import mlp
+from looptrain.models.mlp import mlp
 
 # XLA, for the reason combined.py gives: it fuses the dropout masks into the layers.
 fields = {"jit_compile": True}

@@ -9,7 +9,7 @@ minimum far longer. Compare `binary_crossentropy` (the data loss) with `loss` (d
 
 import keras
 
-from looptrain.models import mlp
+from looptrain.models.mlp import mlp
 
 
 def build_model():

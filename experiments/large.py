@@ -7,7 +7,7 @@ epochs while the validation cross-entropy turns upwards almost at once. The base
 Dropout and Combined experiments improve on.
 """
 
-from looptrain.models import mlp
+from looptrain.models.mlp import mlp
 
 
 def build_model():

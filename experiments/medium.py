@@ -6,7 +6,7 @@ Expect overfitting: the validation cross-entropy reaches its minimum within the 
 epochs and then climbs while the training cross-entropy keeps falling; early stopping ends the run.
 """
 
-from looptrain.models import mlp
+from looptrain.models.mlp import mlp
 
 
 def build_model():

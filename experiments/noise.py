@@ -15,7 +15,7 @@ it hides what the features tell.
 
 import keras
 
-from looptrain.models import mlp
+from looptrain.models.mlp import mlp
 
 
 def build_model():

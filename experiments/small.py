@@ -5,7 +5,7 @@
 Expect a little better than Tiny, and the first, mild signs of overfitting late in the run.
 """
 
-from looptrain.models import mlp
+from looptrain.models.mlp import mlp
 
 # XLA, and a checkpoint every 500 epochs, for the reasons tiny.py gives: its steps too are many tiny
 # operations, and its epochs so short that a checkpoint every 50 would take much of the run.

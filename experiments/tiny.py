@@ -6,7 +6,7 @@ Expect the validation cross-entropy to keep falling, slowly, for thousands of ep
 close to the training cross-entropy: too little capacity to memorize 10,000 rows.
 """
 
-from looptrain.models import mlp
+from looptrain.models.mlp import mlp
 
 # Tiny's (and Small's) steps are a few hundred operations on small matrices, where launching each one
 # costs more than its arithmetic. XLA fuses them into a few kernels: an epoch takes half the time,

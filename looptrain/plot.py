@@ -11,7 +11,7 @@ y range of [0.5, 0.7] for the cross-entropy where the curves fit in it. Each exp
 colour in every picture. `--weights` overlays the distributions of the kernels saved in
 `best.weights.h5`; `--schedule` draws an experiment's learning rate against the epoch.
 
-A RUN_DIR may also be a sweep's folder (`looptrain.sweep`). A sweep over seeds is drawn as its mean
+A RUN_DIR may also be a sweep's folder (`looptrain.runfolder.sweep`). A sweep over seeds is drawn as its mean
 curves with a band of ±1 sample standard deviation (`aggregate.mean_curve`), among runs or other
 seed sweeps; sweeps over another field, all over the same one, make their own picture against that
 field (`sweep_plots`). `draw_folders` picks the picture for any such list of folders, for this
@@ -33,14 +33,14 @@ matplotlib.use("Agg")  # files only: no window, works on a machine without a dis
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from looptrain import ownership  # noqa: E402
-from looptrain.aggregate import field_points  # noqa: E402
 from looptrain.config import Config  # noqa: E402
 from looptrain.errors import ArgumentParser, InputError, WriteFailed  # noqa: E402
-from looptrain.files import write_whole  # noqa: E402
-from looptrain.history import COLUMNS, common_folder, kernels, read_run, read_weights  # noqa: E402
-from looptrain.sweep import SIZES, FinishedSweep, is_sweep, read_sweep  # noqa: E402
-from looptrain.sweep_plots import draw_mean, field_figure  # noqa: E402
+from looptrain.results.aggregate import field_points  # noqa: E402
+from looptrain.results.sweep_plots import draw_mean, field_figure  # noqa: E402
+from looptrain.runfolder import ownership  # noqa: E402
+from looptrain.runfolder.files import write_whole  # noqa: E402
+from looptrain.runfolder.history import COLUMNS, common_folder, kernels, read_run, read_weights  # noqa: E402
+from looptrain.runfolder.sweep import SIZES, FinishedSweep, is_sweep, read_sweep  # noqa: E402
 
 TUTORIAL_YLIM = (0.5, 0.7)
 # The file types whose metadata can carry looptrain's signature.
@@ -167,7 +167,7 @@ def plot_weights(kernel_values: dict[str, np.ndarray], path: Path) -> None:
 def schedule_curve(config: Config) -> tuple[np.ndarray, np.ndarray]:
     """The learning rate at 50 points from epoch 0 to `max_epochs`, the way the loop logs it: the
     optimizer `optimizer.make_optimizer` builds, its step counter set, its rate read."""
-    from looptrain.optimizer import make_optimizer  # imports TensorFlow: only this picture needs it
+    from looptrain.loop.optimizer import make_optimizer  # imports TensorFlow: only this picture needs it
 
     steps_per_epoch = config.n_train // config.batch_size
     optimizer = make_optimizer(config.learning_rate, decay_steps=steps_per_epoch * config.decay_epochs)
@@ -264,7 +264,7 @@ def draw(args) -> Path:
     advice = "choose another --out"
     if args.schedule:
         from looptrain.experiment import load_experiment
-        from looptrain.quiet import import_tensorflow_quietly
+        from looptrain.launch.quiet import import_tensorflow_quietly
 
         import_tensorflow_quietly()  # an experiment file imports Keras
         experiment = load_experiment(args.schedule)

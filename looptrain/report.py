@@ -5,7 +5,7 @@
 One row a run: the end-of-training summary (`history.summarize`, so the same numbers the training
 command prints) worked out again from the run's `history.csv`, plus what only the saved weights
 tell: the parameter count and Σw² over the kernels, the number L2 keeps small. A sweep's folder
-(`looptrain.sweep`) gives rows too: a sweep over seeds one row, each number the mean ± the sample
+(`looptrain.runfolder.sweep`) gives rows too: a sweep over seeds one row, each number the mean ± the sample
 standard deviation over its finished seeds (`aggregate.seed_row`; how many in the experiment's cell,
 how the sd is defined in a note under the table), and a sweep over another field one row per point,
 "Medium n_train=1000". Runs and sweeps may share a table. The Markdown goes to `--out`, by default
@@ -20,14 +20,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from looptrain import ownership
-from looptrain.aggregate import Spread, seed_row
-from looptrain.console import summary_cells, summary_table
 from looptrain.errors import ArgumentParser, InputError, WriteFailed
-from looptrain.files import write_whole
-from looptrain.history import Run, common_folder, kernels, read_run, read_weights, summarize
-from looptrain.sweep import is_sweep, read_sweep
-
+from looptrain.launch.console import summary_cells, summary_table
+from looptrain.results.aggregate import Spread, seed_row
+from looptrain.runfolder import ownership
+from looptrain.runfolder.files import write_whole
+from looptrain.runfolder.history import Run, common_folder, kernels, read_run, read_weights, summarize
+from looptrain.runfolder.sweep import is_sweep, read_sweep
 
 # The report file's first line: Markdown shows nothing of it, and it tells looptrain the file is its own.
 SIGNED = f"<!-- {ownership.SIGNATURE}.report, from the runs' history.csv and best.weights.h5 -->\n"

@@ -8,8 +8,8 @@ SIGTERM, 130 or 143, after saving a checkpoint and printing the command that res
 It loads every experiment first (with `--sweep`, every point's configuration) and checks every
 folder it will write (none may hold anything looptrain did not write, none may be in use by another
 run), so a typo in the third file, a value that does not fit or a busy folder stops the command
-before the first run trains (`looptrain.plan`). Then it trains each run in turn: a command of one
-run in this process, a command of several each in a process of its own (`looptrain.isolation`), so
+before the first run trains (`looptrain.launch.plan`). Then it trains each run in turn: a command of one
+run in this process, a command of several each in a process of its own (`looptrain.launch.isolation`), so
 that one run's memory goes back to the system before the next starts; for several it draws one
 comparison picture. `--resume` carries each run on from its latest checkpoint instead of starting it
 again, and a sweep from the point it stopped.
@@ -20,7 +20,7 @@ numbers. It changes the speed and nothing else: the same seed gives the same his
 round-off), the same files and the same exit code.
 
 `--distribute mirrored` trains on all of this machine's devices, `--distribute multiworker` on the
-machines `TF_CONFIG` lists (`looptrain.distribute`): every worker runs the same command, and only the
+machines `TF_CONFIG` lists (`looptrain.loop.distribute`): every worker runs the same command, and only the
 chief writes the run folders and the comparison plot.
 """
 
@@ -33,17 +33,17 @@ import signal
 import sys
 from pathlib import Path
 
-from looptrain import lock, ownership
-from looptrain.aggregate import seed_row
 from looptrain.config import parse_set
-from looptrain.console import make_reporter
 from looptrain.errors import ArgumentParser, InputError, Interrupted, NumericalFault, WorkerLost, WriteFailed
-from looptrain.files import failed, write_whole
-from looptrain.history import common_folder
-from looptrain.isolation import ProcessDied, in_own_process
-from looptrain.lock import FolderLock
-from looptrain.plan import check_experiments, finished_row, plan_runs, run_folder, run_one, sweep_done
-from looptrain.sweep import parse_sweep, point_folder, write_record
+from looptrain.launch.console import make_reporter
+from looptrain.launch.isolation import ProcessDied, in_own_process
+from looptrain.launch.plan import check_experiments, finished_row, plan_runs, run_folder, run_one, sweep_done
+from looptrain.results.aggregate import seed_row
+from looptrain.runfolder import lock, ownership
+from looptrain.runfolder.files import failed, write_whole
+from looptrain.runfolder.history import common_folder
+from looptrain.runfolder.lock import FolderLock
+from looptrain.runfolder.sweep import parse_sweep, point_folder, write_record
 
 
 def make_parser() -> ArgumentParser:
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
             experiments = in_own_process(check_experiments, args.experiments, fields, sweep)
         else:
             experiments = check_experiments(args.experiments, fields, sweep)  # imports TensorFlow, quietly
-            from looptrain.distribute import is_chief, make_strategy
+            from looptrain.loop.distribute import is_chief, make_strategy
 
             # Before TensorFlow runs any op: a multi-worker strategy joins its cluster at program start.
             strategy = make_strategy(args.distribute)
@@ -267,7 +267,7 @@ def worker_lost(name: str, error, strategy, folder: Path) -> WorkerLost:
     remain."""
     import tensorflow as tf
 
-    from looptrain.distribute import is_chief
+    from looptrain.loop.distribute import is_chief
 
     resolver = strategy.cluster_resolver
     # Every task the message names but this one, which its opening {{function_node ...}} names too.

@@ -16,7 +16,7 @@ into the same folder is refused. A write the disk refuses mid-run (a checkpoint,
 the run; it then writes what it still can (the history first) and raises `WriteFailed`, saying what
 was kept, with the last good checkpoint among it.
 
-With a `tf.distribute` strategy (`looptrain.distribute`) the model, optimizer and metrics are made in
+With a `tf.distribute` strategy (`looptrain.loop.distribute`) the model, optimizer and metrics are made in
 its scope, the datasets and steps are the strategy's, and in a cluster only the chief writes the run
 folder; the other workers train alike and keep only temporary checkpoints, which they remove.
 """
@@ -30,27 +30,28 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from looptrain import data as data_module
-from looptrain import distribute, epoch, ownership, reviews
-from looptrain.checkpoint import Checkpoints
+from looptrain.data import higgs, reviews
 from looptrain.errors import Interrupted, NumericalFault, WriteFailed
 from looptrain.experiment import Experiment
-from looptrain.files import failed, write_whole
-from looptrain.history import read_history, write_history
-from looptrain.interruption import Interruption
-from looptrain.lock import FolderLock
-from looptrain.loop import History, run_epochs
-from looptrain.optimizer import make_optimizer
+from looptrain.loop import distribute, epoch
+from looptrain.loop.fit import History, run_epochs
+from looptrain.loop.optimizer import make_optimizer
+from looptrain.loop.step import make_metrics, make_steps
 from looptrain.plot import plot_histories
-from looptrain.step import make_metrics, make_steps
-from looptrain.summaries import Summaries
+from looptrain.runfolder import ownership
+from looptrain.runfolder.checkpoint import Checkpoints
+from looptrain.runfolder.files import failed, write_whole
+from looptrain.runfolder.history import read_history, write_history
+from looptrain.runfolder.interruption import Interruption
+from looptrain.runfolder.lock import FolderLock
+from looptrain.runfolder.summaries import Summaries
 
 
 def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter, resume: bool = False,
           strategy: tf.distribute.Strategy | None = None) -> History:
     """Train one experiment into `run_dir`, replacing an earlier run there; with `resume`, carry on
     from the run's latest readable checkpoint instead, appending to its TensorBoard logs. `data_path`
-    is what `data.resolve` made of `--data`: a HIGGS-layout file, or for an IMDB experiment which
+    is what `higgs.resolve` made of `--data`: a HIGGS-layout file, or for an IMDB experiment which
     reviews. With a `strategy`, train on its replicas; a worker other than the chief writes nothing to
     `run_dir`."""
     config = experiment.config
@@ -66,7 +67,7 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
 
-    data = (reviews.load if config.dataset == "imdb" else data_module.load)(data_path, config)
+    data = (reviews.load if config.dataset == "imdb" else higgs.load)(data_path, config)
     if data.shortfall:
         reporter.warn(data.shortfall)
     from_logits = config.outputs == "logits"

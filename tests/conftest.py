@@ -1,4 +1,5 @@
-"""Shared test helpers: where the real HIGGS sample lives (it is never part of the project)."""
+"""Shared test helpers: where the real HIGGS sample lives (it is never part of the project), made-up
+rows, and the comparisons with Keras that tests in several folders make."""
 
 import gzip
 import os
@@ -63,3 +64,22 @@ def replica_results(script: str, out: Path) -> dict[str, list[np.ndarray]]:
         for key in sorted(saved.files, key=lambda key: (key.split("|")[0], int(key.split("|")[1]))):
             cases.setdefault(key.split("|")[0], []).append(saved[key])
     return cases
+
+
+def known_weights(model, seed=0):
+    """Give the model weights we know, drawn with numpy."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0.0, 0.3, size=w.shape).astype("float32") for w in model.get_weights()])
+    return model.get_weights()
+
+
+def assert_same_epochs(history, fit):
+    """looptrain's results, epoch by epoch, against the `History.history` of fit."""
+    for column in ("loss", "binary_crossentropy", "accuracy", "val_binary_crossentropy", "val_accuracy"):
+        np.testing.assert_allclose([results[column] for results in history.epochs], fit[column], rtol=1e-5,
+                                   err_msg=column)
+
+
+def assert_same_weights(ours, keras_model):
+    for mine, theirs in zip(ours.get_weights(), keras_model.get_weights()):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-7)

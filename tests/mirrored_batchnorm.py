@@ -11,17 +11,16 @@ import contextlib
 import sys
 from unittest import mock
 
-from mirrored_training import GLOBAL_BATCH, global_batches  # first: it splits the CPU in two
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from conftest import REPO
-from looptrain.distribute import distribute_dataset
 from looptrain.experiment import load_experiment
-from looptrain.step import make_metrics, make_steps
-from looptrain.optimizer import make_optimizer
+from looptrain.loop.distribute import distribute_dataset
+from looptrain.loop.optimizer import make_optimizer
+from looptrain.loop.step import make_metrics, make_steps
+from mirrored_training import GLOBAL_BATCH, global_batches  # first: it splits the CPU in two
 
 BUILD_MODEL = load_experiment(REPO / "experiments" / "batchnorm.py").build_model
 

@@ -21,11 +21,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from conftest import REPO  # noqa: E402
-from looptrain import synthetic  # noqa: E402
-from looptrain.distribute import distribute_dataset  # noqa: E402
+from looptrain.data.simulation import synthetic  # noqa: E402
 from looptrain.experiment import load_experiment  # noqa: E402
-from looptrain.step import make_metrics, make_steps  # noqa: E402
-from looptrain.optimizer import make_optimizer  # noqa: E402
+from looptrain.loop.distribute import distribute_dataset  # noqa: E402
+from looptrain.loop.optimizer import make_optimizer  # noqa: E402
+from looptrain.loop.step import make_metrics, make_steps  # noqa: E402
 
 GLOBAL_BATCH, STEPS = 100, 8
 

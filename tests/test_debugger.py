@@ -17,8 +17,8 @@ import pytest
 
 from conftest import REPO, made_up_rows, write_rows
 from looptrain.errors import InputError
-from looptrain.history import COLUMNS, read_history
 from looptrain.run import eager_requested, parse_args
+from looptrain.runfolder.history import COLUMNS, read_history
 
 # Four batches of 100 training rows and one of validation: seconds per run, not minutes.
 SHRUNK = ["--set", "n_validation=100", "--set", "n_train=400", "--set", "batch_size=100"]
@@ -47,7 +47,7 @@ def files(folder):
 def test_eager_mode_gives_the_graph_runs_history_and_files(tmp_path):
     data = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
     # loop=step for both: eager mode always calls the step batch by batch, and the whole-epoch graph
-    # draws its orders otherwise (tests/test_parity.py checks that path against fit).
+    # draws its orders otherwise (tests/loop/test_parity.py checks that path against fit).
     command = ["-m", "looptrain.run", "experiments/tiny.py", "experiments/l2.py", "--data", str(data),
                "--max-epochs", "3", *SHRUNK, "--set", "loop=step", "--dots"]
     # "0" spelled out: a LOOPTRAIN_EAGER=1 left in the caller's shell would make both runs eager.

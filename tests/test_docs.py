@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO
 from looptrain import plot, report, run
 from looptrain.config import parse_set
-from looptrain.sweep import parse_sweep
+from looptrain.runfolder.sweep import parse_sweep
 
 PAGES = [REPO / "README.md", REPO / "README.ko.md", *sorted((REPO / "docs").glob("*.md"))]
 PARSERS = {"looptrain.run": run.make_parser, "looptrain.plot": plot.make_parser, "looptrain.report": report.make_parser}

@@ -12,10 +12,10 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.util.tensor_util import make_ndarray
 
 from conftest import REPO
-from looptrain import data
 from looptrain.config import Config
+from looptrain.data import higgs
 from looptrain.experiment import load_experiment
-from looptrain.history import COLUMNS, read_history
+from looptrain.runfolder.history import COLUMNS, read_history
 
 NAMES = ["tiny", "small", "medium", "large", "l2", "dropout", "combined"]
 REMEDIES = ["batchnorm", "symmetries", "noise"]
@@ -69,7 +69,7 @@ def test_every_experiment_runs_shrunk_through_the_real_command(tmp_path, monkeyp
     assert (tmp_path / "runs" / "comparison.png").stat().st_size > 10_000
 
     shrunk = Config(n_validation=200, n_train=300, batch_size=100)
-    validation = data.load(data.resolve("synthetic", shrunk), shrunk).validation_batches()
+    validation = higgs.load(higgs.resolve("synthetic", shrunk), shrunk).validation_batches()
     for name in NAMES + REMEDIES:
         run = tmp_path / "runs" / name
         history = read_history(run / "history.csv")

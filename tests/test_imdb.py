@@ -10,19 +10,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO
-from looptrain import data, epoch, reviews
+from conftest import REPO, assert_same_epochs, assert_same_weights, known_weights
 from looptrain.config import Config
-from looptrain.console import DotsReporter
+from looptrain.data import higgs, reviews
 from looptrain.experiment import load_experiment
-from looptrain.history import COLUMNS, read_history
-from looptrain.loop import run_epochs
-from looptrain.models import mlp
-from looptrain.step import make_metrics, make_steps
-from looptrain.optimizer import make_optimizer
+from looptrain.launch.console import DotsReporter
+from looptrain.loop import epoch
+from looptrain.loop.fit import run_epochs
+from looptrain.loop.optimizer import make_optimizer
+from looptrain.loop.step import make_metrics, make_steps
+from looptrain.models.mlp import mlp
+from looptrain.runfolder.history import COLUMNS, read_history
 from looptrain.train import train
-from test_parity import assert_same_epochs, assert_same_weights
-from test_step import known_weights
 
 NAMES = ["baseline", "smaller", "bigger", "l2", "dropout"]
 # The tutorial's parameter counts, from its model.summary() tables.
@@ -152,7 +151,7 @@ def test_an_imdb_run_repeats_exactly(tmp_path):
                                  {"n_validation": 25_000, "n_train": 4096, "max_epochs": 2})
     assert experiment.config.jit_compile
     histories = [[{name: value for name, value in results.items() if name != "seconds"}
-                  for results in train(experiment, data.SYNTHETIC_REVIEWS, tmp_path / f"run{n}",
+                  for results in train(experiment, higgs.SYNTHETIC_REVIEWS, tmp_path / f"run{n}",
                                        DotsReporter()).epochs]
                  for n in range(2)]
     assert len(histories[0]) == 2 and histories[0] == histories[1]  # every number, to the last bit

@@ -25,7 +25,7 @@ def outputs(notebook, kind: str) -> list:
 
 
 def test_under_a_jupyter_kernel_the_progress_is_richs_live_display(tmp_path):
-    chosen = nbformat.v4.new_code_cell("from looptrain.console import make_reporter\n"
+    chosen = nbformat.v4.new_code_cell("from looptrain.launch.console import make_reporter\n"
                                        "print(type(make_reporter(dots=False)).__name__, type(make_reporter(dots=True)).__name__)")
     # Three epochs of a run as `train` reports them: rich's live bar goes into an ipywidgets Output in
     # the cell, between the run's heading and its last line (without ipywidgets rich draws no bar).
@@ -46,7 +46,7 @@ def test_under_a_jupyter_kernel_the_progress_is_richs_live_display(tmp_path):
 
 
 def test_outside_a_notebook_and_a_terminal_the_progress_is_dots(capsys):
-    from looptrain.console import DotsReporter, make_reporter
+    from looptrain.launch.console import DotsReporter, make_reporter
 
     assert isinstance(make_reporter(dots=False), DotsReporter)  # pytest's captured stdout is neither
 

@@ -3,8 +3,8 @@
 import math
 
 from conftest import REPO
-from looptrain.console import DotsReporter
 from looptrain.experiment import load_experiment
+from looptrain.launch.console import DotsReporter
 from looptrain.train import train
 
 

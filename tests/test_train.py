@@ -3,9 +3,9 @@
 import pytest
 
 from conftest import REPO, made_up_rows, write_rows
-from looptrain.console import DotsReporter
 from looptrain.errors import InputError, WriteFailed
 from looptrain.experiment import load_experiment
+from looptrain.launch.console import DotsReporter
 from looptrain.train import train
 
 SHRUNK = {"n_validation": 100, "n_train": 400, "batch_size": 100, "max_epochs": 3}

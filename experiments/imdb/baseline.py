@@ -7,8 +7,8 @@ its minimum within the first few epochs and then rise while the training cross-e
 16 units on 10,000 inputs are enough to memorize 25,000 reviews by their rare words.
 """
 
-from looptrain.models import mlp
-from looptrain.reviews import NUM_WORDS, TUTORIAL_FIELDS
+from looptrain.data.reviews import NUM_WORDS, TUTORIAL_FIELDS
+from looptrain.models.mlp import mlp
 
 fields = TUTORIAL_FIELDS  # 25,000 reviews each way, batch 512, 20 epochs, plain Adam, probabilities
 

@@ -6,8 +6,8 @@ Expect overfitting within a few epochs: the training cross-entropy falls to almo
 validation cross-entropy turns upwards after the first epoch or two and climbs far above Baseline's.
 """
 
-from looptrain.models import mlp
-from looptrain.reviews import NUM_WORDS, TUTORIAL_FIELDS
+from looptrain.data.reviews import NUM_WORDS, TUTORIAL_FIELDS
+from looptrain.models.mlp import mlp
 
 fields = TUTORIAL_FIELDS  # 25,000 reviews each way, batch 512, 20 epochs, plain Adam, probabilities
 

@@ -6,8 +6,8 @@ Expect a validation cross-entropy that ends lower than Baseline's, and a trainin
 measured with dropout on, that stays well above Baseline's.
 """
 
-from looptrain.models import mlp
-from looptrain.reviews import NUM_WORDS, TUTORIAL_FIELDS
+from looptrain.data.reviews import NUM_WORDS, TUTORIAL_FIELDS
+from looptrain.models.mlp import mlp
 
 fields = TUTORIAL_FIELDS  # 25,000 reviews each way, batch 512, 20 epochs, plain Adam, probabilities
 

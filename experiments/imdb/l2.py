@@ -8,8 +8,8 @@ cross-entropy that rises much less after its minimum than Baseline's, and ends l
 
 import keras
 
-from looptrain.models import mlp
-from looptrain.reviews import NUM_WORDS, TUTORIAL_FIELDS
+from looptrain.data.reviews import NUM_WORDS, TUTORIAL_FIELDS
+from looptrain.models.mlp import mlp
 
 fields = TUTORIAL_FIELDS  # 25,000 reviews each way, batch 512, 20 epochs, plain Adam, probabilities
 

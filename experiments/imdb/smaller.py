@@ -6,8 +6,8 @@ Expect it to overfit last of the three sizes: its validation cross-entropy reach
 later than Baseline's and rises more slowly after it.
 """
 
-from looptrain.models import mlp
-from looptrain.reviews import NUM_WORDS, TUTORIAL_FIELDS
+from looptrain.data.reviews import NUM_WORDS, TUTORIAL_FIELDS
+from looptrain.models.mlp import mlp
 
 fields = TUTORIAL_FIELDS  # 25,000 reviews each way, batch 512, 20 epochs, plain Adam, probabilities
 

@@ -1,0 +1,124 @@
+"""One epoch: a shuffled pass of train steps, then the validation pass, then the epoch's results.
+
+Two ways to run the same epoch, chosen by the `loop` field:
+- `step_by_step`: Python calls the train step once per batch, as `Model.fit` does. Plain and easy
+  to follow in a debugger, but every call crosses from Python into TensorFlow, and for the tutorial's
+  small models that crossing costs more than the arithmetic.
+- `in_one_graph`: the whole epoch is one `tf.function`. The training rows stay in memory as tensors;
+  each epoch draws a fresh random order of all of them (what `shuffle(N_TRAIN)` gives), gathers them
+  in that order a chunk of at most 2 MB at a time (all of Tiny's 10,000 rows are one), stacks each
+  chunk into batches and runs the steps in a `tf.while_loop`, then validates: everything but the
+  shuffle is one function, compiled by XLA where `jit_compile` says so. Python is entered once per
+  epoch, not once per batch, and nothing waits for the host until the results are read.
+Both call the same train and eval steps (`looptrain.loop.step`), and both return the epoch's results as a
+dict of scalars and reset the metrics. What is not here: early stopping, files, the console.
+"""
+
+import tensorflow as tf
+
+# The training rows are gathered into each epoch's order this much at a time. Small, because a chunk
+# is memory the epoch holds on top of the rows; larger chunks make an epoch no faster (docs,
+# performance page).
+CHUNK_BYTES = 2 * 2 ** 20
+
+
+def read_results(metrics: dict) -> dict:
+    """The epoch's means, and fresh metrics for the next epoch."""
+    results = {name: metric.result() for name, metric in metrics.items()}
+    for metric in metrics.values():
+        metric.reset_state()
+    return results
+
+
+def step_by_step(steps, metrics: dict, optimizer, train_batches, validation_batches, steps_per_epoch: int):
+    """An epoch as Python's loop over batches: `steps_per_epoch` batches from the endless
+    `train_batches`, then all of `validation_batches` (datasets, or a strategy's distributed ones).
+    Returns `(run_epoch, state)`: `state` is the training batches' iterator, which a checkpoint holds
+    to resume the same shuffled pass."""
+    train_batches = iter(train_batches)
+
+    def run_epoch() -> dict:
+        learning_rate = optimizer.learning_rate  # the rate the schedule gives this epoch's first step
+        for _ in range(steps_per_epoch):
+            features, labels = next(train_batches)
+            steps.train(features, labels)
+        for features, labels in validation_batches:
+            steps.evaluate(features, labels)
+        return {**read_results(metrics), "learning_rate": learning_rate}
+
+    return run_epoch, train_batches
+
+
+def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: bool):
+    """An epoch as one graph, its steps and its validation compiled by XLA with `jit_compile`.
+    Returns `(run_epoch, state)`: `state` is the random generator that draws each epoch's order,
+    which a checkpoint holds to resume the same sequence of orders."""
+    shuffling = tf.random.Generator.from_seed(seed)
+    batch_size, steps_per_epoch = data.batch_size, data.steps_per_epoch
+    chunks = steps_per_epoch // steps_per_chunk(data)
+    # The validation rows as a stack of full batches, and the rows left over, if any.
+    full = data.n_validation // batch_size * batch_size
+    validation_features, validation_labels = as_batches(data.validation_features[:full],
+                                                        data.validation_labels[:full], batch_size)
+    validation_rest = data.validation_features[full:], data.validation_labels[full:]
+
+    # One function for every chunk and the validation, so that XLA compiles one program whatever the
+    # number of chunks: each compiled program holds memory of its own. (A function called once per
+    # chunk made two for an epoch of several chunks: one for the chunks that only train, and one for
+    # the last, which also validates.)
+    @tf.function(jit_compile=jit_compile)
+    def train_and_validate(order) -> dict:
+        """The train steps over the epoch's rows in `order`, a chunk of them at a time and a batch at
+        a time; then the validation pass, and the epoch's results."""
+        # `tf.range`, not `range`: AutoGraph makes these `tf.while_loop`s, one loop in the graph
+        # however many steps, where a Python `range` would copy the step into the graph each time.
+        for chunk in tf.range(len(order)):
+            # Gather no chunk ahead while this one trains: each is a copy of that many rows.
+            tf.autograph.experimental.set_loop_options(parallel_iterations=1)
+            # The chunk's rows gathered into one tensor in the epoch's order; its batches are slices.
+            features, labels = as_batches(tf.gather(data.train_features, order[chunk]),
+                                          tf.gather(data.train_labels, order[chunk]), batch_size)
+            for step in tf.range(len(features)):
+                steps.train(features[step], labels[step])
+        for batch in tf.range(len(validation_features)):
+            steps.evaluate(validation_features[batch], validation_labels[batch])
+        if full < data.n_validation:  # decided while tracing: a short last batch, as `batch` leaves it
+            steps.evaluate(*validation_rest)
+        return read_results(metrics)
+
+    @tf.function  # around the XLA part: XLA cannot compile the shuffle
+    def run_epoch() -> dict:
+        learning_rate = optimizer.learning_rate  # the rate the schedule gives this epoch's first step
+        # The epoch's rows in a fresh order, split into equal chunks. Gathering all the rows at once
+        # would hold a shuffled copy of the whole training set beside the rows (docs, performance
+        # page, "Memory"); a chunk is at most CHUNK_BYTES. Rows past the last full batch sit this
+        # epoch out (10,000 rows in batches of 500 leave none).
+        order = tf.reshape(epoch_order(shuffling, data.n_train)[:steps_per_epoch * batch_size], [chunks, -1])
+        return {**train_and_validate(order), "learning_rate": learning_rate}
+
+    # Traced now, and called as the traced graph itself: a `tf.function` checks every call against
+    # its traces first, which costs a sizeable part of an epoch as short as Tiny's.
+    return run_epoch.get_concrete_function(), shuffling
+
+
+def steps_per_chunk(data) -> int:
+    """The most train steps whose rows fit in CHUNK_BYTES that divide the epoch's steps evenly (at
+    least one). Tiny's 10,000 rows are one chunk, a million rows 80, and IMDB's reviews a batch each."""
+    row_bytes = sum(rows.shape[1:].num_elements() * rows.dtype.size
+                    for rows in (data.train_features, data.train_labels))
+    most = max(1, CHUNK_BYTES // (data.batch_size * row_bytes))
+    return max(steps for steps in range(1, min(most, data.steps_per_epoch) + 1)
+               if data.steps_per_epoch % steps == 0)
+
+
+def as_batches(features: tf.Tensor, labels: tf.Tensor, batch_size: int) -> tuple[tf.Tensor, tf.Tensor]:
+    """Rows → (batches, batch_size, ...): indexing by batch then gives tensors of a fixed shape, which
+    the graph can plan for (a slice from a moving start has a shape known only when it runs)."""
+    return (tf.reshape(features, [-1, batch_size, *features.shape[1:]]),
+            tf.reshape(labels, [-1, batch_size, *labels.shape[1:]]))
+
+
+def epoch_order(shuffling: tf.random.Generator, n_train: int) -> tf.Tensor:
+    """A fresh random order of all the training rows. The generator's state is a variable: each call
+    draws the next order, and a checkpoint can hold where the sequence is."""
+    return tf.random.experimental.stateless_shuffle(tf.range(n_train), seed=shuffling.make_seeds(1)[:, 0])
