@@ -7,11 +7,16 @@ An experiment file holds a docstring (what it shows, the command, what to expect
 """
 
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from looptrain.config import Config
 from looptrain.errors import InputError
+
+if TYPE_CHECKING:  # for the type only: importing Keras would start TensorFlow in whatever reads an experiment
+    import keras
 
 
 @dataclass(frozen=True)
@@ -20,7 +25,7 @@ class Experiment:
     path: Path
     description: str  # the docstring's first line
     config: Config  # the defaults with the file's `fields` applied
-    build_model: callable  # () -> keras.Model, a fresh one per call
+    build_model: Callable[[], "keras.Model"]  # a fresh model per call
 
 
 def load_experiment(path: str | Path, overrides: dict | None = None) -> Experiment:

@@ -23,7 +23,7 @@ from looptrain.runfolder.history import COLUMNS, read_history
 # Four batches of 100 training rows and one of validation: seconds per run, not minutes.
 SHRUNK = ["--set", "n_validation=100", "--set", "n_train=400", "--set", "batch_size=100"]
 NOTICE = "eager mode"
-STEP_FILE = REPO / "looptrain" / "step.py"
+STEP_FILE = REPO / "looptrain" / "loop" / "step.py"
 
 
 def python(*arguments, environment=None, **options):
@@ -114,7 +114,7 @@ def test_pdb_stops_in_the_train_step_on_every_batch_with_real_numbers(tmp_path):
 
 def test_the_readme_sets_the_breakpoint_on_the_line_it_names():
     readme = (REPO / "README.md").read_text()
-    [number] = re.findall(r"break looptrain/step\.py:(\d+)", readme)
+    [number] = re.findall(r"break looptrain/loop/step\.py:(\d+)", readme)
     assert int(number) == line_of(STEP_FILE, "loss = data_loss + regularization")
 
 

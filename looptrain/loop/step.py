@@ -1,15 +1,15 @@
 """The train step and the eval step: the math on one batch, and nothing else.
 
-This is what `Model.fit` hides. The train step runs the model with dropout on, computes the data loss
-(binary cross-entropy on logits, or on probabilities for a model ending in a sigmoid) and the
-regularization loss (the penalties the layers collect in `model.losses`), adds them, and lets Adam
-apply the gradients of the sum. The eval step runs the model with dropout off. Both update the
-epoch's running metrics; the loop reads and resets those once per epoch, so no step waits for the
-host. Under a `tf.distribute` strategy every replica runs the same train step on its part of the
-batch, and the losses are scaled so that the replicas' gradients add up to the global batch's
-(`looptrain.loop.distribute` runs the steps there). What is not here: datasets, epochs, files, the console.
+This is what `Model.fit` hides. The train step runs the model with dropout on, adds the data loss
+(binary cross-entropy, on logits or on a sigmoid's probabilities) to the regularization loss (the
+penalties the layers collect in `model.losses`) and lets Adam apply the gradients of the sum. The
+eval step runs the model with dropout off. Both update the epoch's running metrics, which the loop
+reads and resets once per epoch, so no step waits for the host. Under a `tf.distribute` strategy each
+replica runs the same train step on its part of the batch, its losses scaled so that the gradients
+add up to the global batch's (`looptrain.loop.distribute`). Not here: datasets, epochs, files, the console.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -42,8 +42,8 @@ def make_metrics(from_logits: bool = True) -> dict[str, keras.metrics.Metric]:
 
 @dataclass
 class Steps:
-    train: callable  # (features, labels) -> (data_loss, regularization_loss)
-    evaluate: callable  # (features, labels) -> the model's outputs (logits or probabilities)
+    train: Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]  # (features, labels) -> the two losses
+    evaluate: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]  # (features, labels) -> logits, or probabilities
 
 
 def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer, metrics: dict,
