@@ -8,6 +8,7 @@ naming the file and the reason in the operating system's own words, which the co
 line. What is not here: which folders and files looptrain may replace (`ownership`).
 """
 
+import contextlib
 import errno
 import os
 import re
@@ -30,7 +31,9 @@ def write_whole(path: Path, write) -> None:
         write(temporary)
         os.replace(temporary, path)
     except BaseException as error:
-        temporary.unlink(missing_ok=True)
+        # Where the folder is missing, or is a file, there is no temporary file to remove either.
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            temporary.unlink()
         if isinstance(error, OSError):
             raise failed(path, error) from None
         raise
