@@ -1,10 +1,12 @@
 """The tutorial's optimizer: Adam (or AdamW) whose learning rate follows Keras's `InverseTimeDecay`.
 
-Training builds it (`train`), and so does the schedule's picture (`plot --schedule`), which reads the
-rate it gives at each step. What is not here: applying the gradients, which is the train step's.
+Training builds it (`train`), and so does `schedule_curve`, which reads the rate it gives at each
+step for the schedule's picture (`looptrain.plot --schedule`). What is not here: applying the
+gradients, which is the train step's; drawing the rates (`results.curves.plot_schedule`).
 """
 
 import keras
+import numpy as np
 
 
 def make_optimizer(learning_rate: float, decay_steps: int, weight_decay: float = 0.0) -> keras.optimizers.Adam:
@@ -17,3 +19,16 @@ def make_optimizer(learning_rate: float, decay_steps: int, weight_decay: float =
     if weight_decay:
         return keras.optimizers.AdamW(schedule, weight_decay=weight_decay)
     return keras.optimizers.Adam(schedule)
+
+
+def schedule_curve(learning_rate: float, decay_epochs: int, steps_per_epoch: int,
+                   max_epochs: int) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs, rates): the learning rate at 50 points from epoch 0 to `max_epochs`, the way the loop
+    logs it: the optimizer `make_optimizer` builds, its step counter set, its rate read."""
+    optimizer = make_optimizer(learning_rate, decay_steps=steps_per_epoch * decay_epochs)
+    steps = np.linspace(0, max_epochs * steps_per_epoch).round().astype(int)  # the tutorial's linspace
+    rates = []
+    for step in steps:
+        optimizer.iterations.assign(step)
+        rates.append(float(optimizer.learning_rate))
+    return steps / steps_per_epoch, np.array(rates)

@@ -12,7 +12,7 @@ two remain, since one run alone has no spread to show. Past the shortest run the
 a run drops out of it; `Curve.n` says how many runs each point stands on.
 
 What is here: arithmetic on numbers already read from disk (numpy, no TensorFlow). What is not:
-reading the runs (`history`, `sweep`), the weight numbers (`report`), drawing (`plot`).
+reading the runs (`history`, `sweep`), the weight numbers (`tables`), drawing (`curves`).
 """
 
 from dataclasses import dataclass
@@ -49,7 +49,7 @@ def spread(values) -> Spread:
 
 def seed_row(name: str, rows: list[dict]) -> dict:
     """One row for a sweep over seeds from its runs' rows (`history.summarize`'s numbers, and
-    `report.run_row`'s weight numbers where the rows have them): every number a `Spread`."""
+    `tables.run_row`'s weight numbers where the rows have them): every number a `Spread`."""
     row = {"name": name}
     for key in rows[0]:
         if key == "name":

@@ -14,8 +14,8 @@ the result against the amount of data. A field that is a size (`sweep.SIZES`) ta
 axis, where 1,000, 10,000 and 100,000 rows sit evenly apart.
 
 What is here: laying sweeps out on a figure's axes. What is not: reading the sweeps and working out
-their numbers (`sweep`, `aggregate`), choosing the picture, its colours, smoothing, signing and
-saving it (`plot`). It never imports TensorFlow.
+their numbers (`sweep`, `aggregate`), choosing the picture and smoothing it (`curves`), its colours,
+signing and saving it (`pictures`). It never imports TensorFlow.
 """
 
 import matplotlib.pyplot as plt

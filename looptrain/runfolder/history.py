@@ -4,7 +4,7 @@
 `looptrain.report`; it is written once, whole (`files.write_whole`), so a crash never leaves half a
 row. A finished run folder also holds `config.json` (the experiment's name
 and configuration) and `best.weights.h5` (Keras's weights file, an HDF5 file that h5py reads without
-Keras). What is not here: drawing (`plot`) and tables (`console`, `report`).
+Keras). What is not here: drawing (`results.curves`) and tables (`console`, `results.tables`).
 """
 
 import csv

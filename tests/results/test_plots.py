@@ -1,5 +1,5 @@
-"""The pictures: tensorflow_docs' smoothing and the schedule checked by hand, stable colours, pictures on
-disk from finished runs, and bad input refused in one line."""
+"""The pictures: tensorflow_docs' smoothing checked by hand, stable colours, pictures on disk from
+finished runs (the schedule's too), and bad input refused in one line."""
 
 import math
 import subprocess
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import REPO, assert_one_line_error
-from looptrain.config import Config
 from looptrain.models.mlp import mlp
-from looptrain.plot import colours, draw_folders, main, plot_histories, schedule_curve, smooth
+from looptrain.plot import main
+from looptrain.results.curves import draw_folders, plot_histories, smooth
+from looptrain.results.pictures import colours
 from looptrain.runfolder.ownership import carries_signature
 from test_aggregate import history_only_run, written_sweep
 from test_report import finished_run
@@ -63,14 +64,6 @@ def test_each_experiment_keeps_its_colour_in_every_picture():
     assert colours(["Symmetries", "Noise"]) == {"Symmetries": cycle[8], "Noise": cycle[9]}  # the remedies after them
     # Other names take the colours the named ones leave free in that picture: never Tiny's beside Tiny.
     assert colours(["Mine", "Tiny", "Yours"]) == {"Mine": cycle[1], "Tiny": cycle[0], "Yours": cycle[2]}
-
-
-def test_the_schedule_is_the_tutorials_inverse_time_decay_by_hand():
-    # 10,000 rows in batches of 500: 20 steps an epoch, so the rate halves at epoch 1000, step 20,000.
-    epochs, rates = schedule_curve(Config(learning_rate=1e-3, decay_epochs=1000, max_epochs=2000))
-    np.testing.assert_allclose(epochs, np.linspace(0, 40_000).round() / 20)
-    np.testing.assert_allclose(rates, 1e-3 / (1 + epochs / 1000), rtol=1e-6)
-    assert (rates[0], rates[-1]) == (pytest.approx(1e-3), pytest.approx(1e-3 / 3))
 
 
 def test_the_schedule_picture_of_an_experiment_is_written(tmp_path, capsys):
@@ -128,7 +121,7 @@ def test_a_picture_that_is_not_looptrains_is_never_drawn_over_and_looptrains_own
 
 
 def test_plotting_does_not_import_tensorflow():
-    code = ("import sys, looptrain.plot, looptrain.runfolder.history, looptrain.results.aggregate, looptrain.results.sweep_plots; "
+    code = ("import sys, looptrain.plot, looptrain.results.curves, looptrain.results.weights; "
             "print('tensorflow' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
 

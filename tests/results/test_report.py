@@ -10,7 +10,8 @@ import pytest
 
 from conftest import assert_one_line_error
 from looptrain.models.mlp import mlp
-from looptrain.report import SIGNED, SPREAD_NOTE, main
+from looptrain.report import main
+from looptrain.results.tables import SIGNED, SPREAD_NOTE
 from looptrain.runfolder.history import kernels, read_weights, replay_best_epoch, write_history
 from test_aggregate import written_sweep
 

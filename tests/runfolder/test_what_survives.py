@@ -131,7 +131,7 @@ def test_a_comparison_picture_that_is_not_looptrains_is_refused_before_anything_
 def test_looptrains_own_pictures_carry_its_signature(tmp_path):
     import matplotlib.pyplot as plt
 
-    from looptrain.plot import save
+    from looptrain.results.pictures import save
 
     for suffix in ("png", "svg", "pdf"):
         figure, axes = plt.subplots()

@@ -1,0 +1,68 @@
+"""The comparison table of finished runs and sweeps: its rows read back from disk, and its Markdown.
+
+A run gives one row: the training command's summary (`history.summarize`) worked out again from its
+`history.csv`, plus what only the saved weights tell (the parameter count, Σw² over the kernels). A
+sweep over seeds gives one row of mean ± sample sd (`aggregate.seed_row`), a sweep over another field
+a row a point. The Markdown is signed as looptrain's in its first line. Not here: the console's table
+(`launch.console`, which lends the headings and cells), pictures (`curves`). What the columns mean:
+docs/experiments.md, "Looking at finished runs".
+"""
+
+from pathlib import Path
+
+from looptrain.launch.console import summary_cells
+from looptrain.results.aggregate import Spread, seed_row
+from looptrain.runfolder import ownership
+from looptrain.runfolder.files import write_whole
+from looptrain.runfolder.history import Run, kernels, read_run, read_weights, summarize
+from looptrain.runfolder.sweep import is_sweep, read_sweep
+
+# The report file's first line: Markdown shows nothing of it, and it tells looptrain the file is its own.
+SIGNED = f"<!-- {ownership.SIGNATURE}.report, from the runs' history.csv and best.weights.h5 -->\n"
+# Under a table with a sweep over seeds in it: what its "±" means.
+SPREAD_NOTE = ("Over a sweep's n seeds, \"(n seeds)\": mean ± sample standard deviation (ddof=1, dividing by "
+               "n − 1); \"± –\" where n = 1, which has no spread.")
+
+
+def run_row(run: Run) -> dict:
+    """The summary of one finished run, and the size of its saved weights."""
+    row = summarize(run.name, run.epochs, run.best_epoch)
+    weights = read_weights(run.folder / "best.weights.h5")
+    row["parameters"] = sum(values.size for values in weights.values())
+    row["squared_weights"] = sum(float((kernel ** 2).sum()) for kernel in kernels(weights).values())
+    return row
+
+
+def rows_of(folder: Path) -> list[dict]:
+    """A run folder's row, a sweep over seeds' one row, or a sweep over another field's row per point."""
+    if not is_sweep(folder):
+        return [run_row(read_run(folder))]
+    sweep = read_sweep(folder)
+    rows = [run_row(run) for run in sweep.runs.values()]
+    if sweep.over_seeds:
+        return [seed_row(f"{sweep.name} ({len(rows)} seed{'s' if len(rows) > 1 else ''})", rows)]
+    for run, row in zip(sweep.runs.values(), rows):
+        row["name"] = f"{sweep.name} {run.folder.name}"  # the point's folder is named FIELD=VALUE
+    return rows
+
+
+def has_spread(rows: list[dict]) -> bool:
+    """Whether a sweep over seeds gave one of `rows`, so that the table needs `SPREAD_NOTE` under it."""
+    return any(isinstance(value, Spread) for row in rows for value in row.values())
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The console table's headings and cells as a Markdown table: the experiment left, numbers right."""
+    headings, cells = summary_cells(rows)
+    lines = ["| " + " | ".join(headings) + " |",
+             "| " + " | ".join(["---"] + ["---:"] * (len(headings) - 1)) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(rows: list[dict], path: Path, advice: str) -> None:
+    """The signed Markdown table of `rows`, with `SPREAD_NOTE` where it applies, written whole to `path`,
+    which must not be a file of someone else's (`advice` says what to do instead)."""
+    note = f"\n{SPREAD_NOTE}\n" if has_spread(rows) else ""
+    ownership.check_file(path, advice)
+    write_whole(path, lambda temporary: temporary.write_text(SIGNED + markdown_table(rows) + note))
