@@ -1,35 +1,26 @@
 """One experiment from start to finish: data, model, optimizer, the loop, and the run's files.
 
-`train` is what the command line calls for each experiment, and what a test or a notebook can call
-directly. It wires the pieces together and writes the outputs; the math lives in `step`, the
-epochs in `loop`. Outputs, all in `run_dir`: `config.json`, `history.csv`, TensorBoard's `train/`
-and `validation/`, `best.weights.h5` (the best epoch's weights), `curves.png` and `checkpoints/`.
-Each file is written whole under another name and renamed into place (`files.write_whole`), so that
-a run killed while writing leaves the previous version, never half of one. A run ended by a signal
-or by a loss that is no longer a number still writes them all, then raises `Interrupted` or
-`NumericalFault`.
-
-The run folder is the user's disk, so `train` touches it only as `ownership` allows: a folder that
-holds anything looptrain did not write is refused before anything is built, and a fresh run deletes
-only looptrain's own files. While it writes, it holds the folder's lock (`lock`), so a second run
-into the same folder is refused. A write the disk refuses mid-run (a checkpoint, the summaries) ends
-the run; it then writes what it still can (the history first) and raises `WriteFailed`, saying what
-was kept, with the last good checkpoint among it.
-
-With a `tf.distribute` strategy (`looptrain.loop.distribute`) the model, optimizer and metrics are made in
-its scope, the datasets and steps are the strategy's, and in a cluster only the chief writes the run
-folder; the other workers train alike and keep only temporary checkpoints, which they remove.
+`train` is what the command line calls for each run, and what a test or a notebook can call
+directly. It reads top to bottom: refuse a run folder that is not looptrain's, build everything the
+run trains with (`build`), take the folder and run the epochs in it (`train_in_folder`), then end
+the run (`end_run`): return the history, or raise `WriteFailed`, `NumericalFault` or `Interrupted`
+once the files are written. The math is `looptrain.loop`'s, the folder's files, lock and
+checkpoints `looptrain.runfolder`'s. What a run writes and what survives what is told in
+docs/resume-and-errors.md; what each worker of a cluster writes, in docs/distributed.md.
 """
 
 import contextlib
 import dataclasses
 import json
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
+from looptrain.config import Config
 from looptrain.data import higgs, reviews
 from looptrain.errors import Interrupted, NumericalFault, WriteFailed
 from looptrain.experiment import Experiment
@@ -37,7 +28,7 @@ from looptrain.loop import distribute, epoch
 from looptrain.loop.fit import History, run_epochs
 from looptrain.loop.optimizer import make_optimizer
 from looptrain.loop.step import make_metrics, make_steps
-from looptrain.plot import plot_histories
+from looptrain.results.curves import plot_histories
 from looptrain.runfolder import ownership
 from looptrain.runfolder.checkpoint import Checkpoints
 from looptrain.runfolder.files import failed, write_whole
@@ -54,15 +45,40 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
     is what `higgs.resolve` made of `--data`: a HIGGS-layout file, or for an IMDB experiment which
     reviews. With a `strategy`, train on its replicas; a worker other than the chief writes nothing to
     `run_dir`."""
+    chief = distribute.is_chief(strategy)
+    if chief:
+        ownership.check_folder(run_dir)  # before anything is built: a folder of the user's is refused whole
+    training = build(experiment, data_path, run_dir, resume, strategy, chief, reporter)
+    # Everything above can fail on bad input; only now is the run folder taken and written.
+    history, written, signal_number = train_in_folder(training, run_dir, resume, chief, reporter)
+    return end_run(experiment.name, run_dir, history, written, signal_number, reporter)
+
+
+@dataclass
+class Training:
+    """Everything one run trains with, built before its folder is taken."""
+
+    name: str  # the experiment's, or a sweep's point's: "Tiny seed=3"
+    config: Config  # the experiment's, with the `loop` this run can have
+    model: keras.Model
+    run_epoch: Callable[[], dict]  # trains and validates one epoch, and returns its results
+    checkpoints: Checkpoints
+    worker_checkpoints: tempfile.TemporaryDirectory | None  # where a worker other than the chief saves
+    record: dict  # what config.json says of the run
+    heading: str  # what the reporter shows as the run starts
+
+
+def build(experiment: Experiment, data_path: Path | str, run_dir: Path, resume: bool,
+          strategy: tf.distribute.Strategy | None, chief: bool, reporter) -> Training:
+    """The data, the model with its optimizer and metrics, the steps, the epoch and the checkpoints:
+    all that bad input can make fail, so it fails with the run folder as it was. With `resume`, the
+    checkpoint to carry on from is checked here, and restored by the loop."""
     config = experiment.config
     if strategy is not None or tf.config.functions_run_eagerly():
         # The steps are called batch by batch under a strategy, whose replicas meet at every step to
         # add up their gradients, and in eager mode (for a debugger), where one epoch in one graph
         # would be a Python loop over batches anyway. config.json then says so.
         config = dataclasses.replace(config, loop="step")
-    chief = distribute.is_chief(strategy)
-    if chief:
-        ownership.check_folder(run_dir)  # before anything is built: a folder of the user's is refused whole
     # Same seed, same initial weights, same shuffling, same dropout masks, same numbers.
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
@@ -81,84 +97,104 @@ def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter
         optimizer.build(model.trainable_variables)
         metrics = make_metrics(from_logits)
     steps = make_steps(model, optimizer, metrics, config.batch_size, strategy, from_logits)
-    if config.loop == "epoch":
-        run_epoch, shuffling = epoch.in_one_graph(steps, metrics, data, optimizer, config.seed,
-                                                  config.jit_compile)
-    else:
-        train_batches, validation_batches = data.train_batches(), data.validation_batches()
-        if strategy is not None:
-            train_batches = distribute.distribute_dataset(strategy, train_batches)
-            validation_batches = distribute.distribute_dataset(strategy, validation_batches)
-        run_epoch, shuffling = epoch.step_by_step(steps, metrics, optimizer, train_batches, validation_batches,
-                                                  data.steps_per_epoch)
+    run_epoch, shuffling = make_epoch(config, steps, metrics, data, optimizer, strategy)
+
     # A worker other than the chief saves its checkpoints to a temporary folder, removed at the end
     # (or, should bad input stop the run first, when the program exits).
-    save_to = None if chief else tempfile.TemporaryDirectory(prefix="looptrain-worker-checkpoints-")
+    worker_checkpoints = None if chief else tempfile.TemporaryDirectory(prefix="looptrain-worker-checkpoints-")
     # Outside the scope: the checkpoint's bookkeeping (the history as a string among it) is each
     # process's own; a strategy could not mirror a string variable.
     checkpoints = Checkpoints(run_dir / "checkpoints", model, optimizer, config.loop, shuffling,
-                              config.checkpoint_every, save_to and Path(save_to.name))
+                              config.checkpoint_every, worker_checkpoints and Path(worker_checkpoints.name))
     if resume:
         checkpoints.check_resumable()
         for name, why in checkpoints.unreadable:
             reporter.warn(f"{experiment.name}: checkpoint {name} cannot be read ({why}); resuming from "
                           f"{Path(checkpoints.resume_from).name}, the one before it that reads whole")
 
-    # Everything above can fail on bad input; only now is the run folder taken and written.
+    record = {"experiment": experiment.name, "experiment_file": str(experiment.path), "data": str(data_path),
+              "n_train": data.n_train, "n_validation": data.n_validation, "steps_per_epoch": data.steps_per_epoch,
+              "parameters": model.count_params(), "fields": dataclasses.asdict(config)}
+    replicas = f", {strategy.num_replicas_in_sync} replicas" if strategy is not None else ""
+    heading = (f"{experiment.description}\n  {model.count_params():,} parameters, {data.n_train:,} training rows"
+               f"{replicas}, data: {data_path}")
+    return Training(experiment.name, config, model, run_epoch, checkpoints, worker_checkpoints, record, heading)
+
+
+def make_epoch(config: Config, steps, metrics: dict, data, optimizer,
+               strategy: tf.distribute.Strategy | None) -> tuple[Callable[[], dict], object]:
+    """One epoch as the `loop` field says (`looptrain.loop.epoch`), and the state of its shuffling,
+    which the checkpoints keep."""
+    if config.loop == "epoch":
+        return epoch.in_one_graph(steps, metrics, data, optimizer, config.seed, config.jit_compile)
+    train_batches, validation_batches = data.train_batches(), data.validation_batches()
+    if strategy is not None:
+        train_batches = distribute.distribute_dataset(strategy, train_batches)
+        validation_batches = distribute.distribute_dataset(strategy, validation_batches)
+    return epoch.step_by_step(steps, metrics, optimizer, train_batches, validation_batches, data.steps_per_epoch)
+
+
+def train_in_folder(training: Training, run_dir: Path, resume: bool, chief: bool,
+                    reporter) -> tuple[History, list[str], int | None]:
+    """Take the run folder (its lock, then config.json), run the epochs, each one's results going to
+    TensorBoard and the reporter, and write the run's files. Return the history, the names of the
+    files written, and the signal that stopped the run if one did. A worker other than the chief takes
+    no folder and writes nothing: it only trains."""
     with FolderLock(run_dir) if chief else contextlib.nullcontext() as lock:
         if lock is not None and lock.taken_over:
             reporter.warn(lock.taken_over)
         if chief:
-            start_run_folder(run_dir, resume, {
-                "experiment": experiment.name, "experiment_file": str(experiment.path), "data": str(data_path),
-                "n_train": data.n_train, "n_validation": data.n_validation, "steps_per_epoch": data.steps_per_epoch,
-                "parameters": model.count_params(), "fields": dataclasses.asdict(config)})
-        summaries = Summaries(run_dir, model, config.histogram_every) if chief else None
+            start_run_folder(run_dir, resume, training.record)
+        summaries = Summaries(run_dir, training.model, training.config.histogram_every) if chief else None
 
         def report(epoch, results, best_epoch):
             if summaries is not None:
                 summaries.write(epoch, results)
             reporter.epoch(epoch, results, best_epoch)
 
-        replicas = f", {strategy.num_replicas_in_sync} replicas" if strategy is not None else ""
-        reporter.start(experiment.name, config.max_epochs, f"{experiment.description}\n"
-                       f"  {model.count_params():,} parameters, {data.n_train:,} training rows{replicas}, "
-                       f"data: {data_path}")
+        config = training.config
+        reporter.start(training.name, config.max_epochs, training.heading)
         closing_failure = None
         try:
             with Interruption() as interruption:
-                history = run_epochs(model, run_epoch, max_epochs=config.max_epochs,
+                history = run_epochs(training.model, training.run_epoch, max_epochs=config.max_epochs,
                                      patience=config.patience, min_delta=config.min_delta, report=report,
-                                     checkpoints=checkpoints, resume=resume, stop_requested=interruption)
+                                     checkpoints=training.checkpoints, resume=resume, stop_requested=interruption)
         finally:
             if summaries is not None:
                 try:
                     summaries.close()
                 except WriteFailed as failure:
                     closing_failure = failure
-            if save_to is not None:
-                save_to.cleanup()
+            if training.worker_checkpoints is not None:
+                training.worker_checkpoints.cleanup()
         history.write_failure = history.write_failure or closing_failure  # the first failure is the one to tell
-        written = write_outputs(run_dir, experiment.name, model, history) if chief else []
+        written = write_outputs(run_dir, training.name, training.model, history) if chief else []
+    return history, written, interruption.signal_number
 
+
+def end_run(name: str, run_dir: Path, history: History, written: list[str], signal_number: int | None,
+            reporter) -> History:
+    """Say how the run ended and return its history, or raise what stopped it: a write the disk
+    refused, else a loss that is no longer a number, else a signal."""
     outcome = f"best epoch {history.best_epoch} of {len(history.epochs)}, outputs in {run_dir}"
     if history.write_failure:
-        reporter.finish(f"{experiment.name}: stopped, {outcome}")
-        raise WriteFailed(f"{experiment.name}: {history.write_failure}; {kept(run_dir, history, written)}")
+        reporter.finish(f"{name}: stopped, {outcome}")
+        raise WriteFailed(f"{name}: {history.write_failure}; {kept(run_dir, history, written)}")
     if history.fault:
-        reporter.finish(f"{experiment.name}: stopped, {outcome}")
+        reporter.finish(f"{name}: stopped, {outcome}")
         kept_now = (f"the history before it and the best weights are in {run_dir}" if history.epochs
                     else "no epoch came before it, so there are no weights to keep")
-        raise NumericalFault(f"{experiment.name}, {history.fault}; {kept_now}")
+        raise NumericalFault(f"{name}, {history.fault}; {kept_now}")
     if history.interrupted:
-        reporter.finish(f"{experiment.name}: interrupted, {outcome}, checkpoint in {run_dir / 'checkpoints'}")
-        raise Interrupted(interruption.signal_number,
-                          f"{experiment.name} stopped after epoch {len(history.epochs) - 1}")
-    reporter.finish(f"{experiment.name}: {outcome}")
+        reporter.finish(f"{name}: interrupted, {outcome}, checkpoint in {run_dir / 'checkpoints'}")
+        raise Interrupted(signal_number, f"{name} stopped after epoch {len(history.epochs) - 1}")
+    reporter.finish(f"{name}: {outcome}")
     return history
 
 
-def start_run_folder(run_dir: Path, resume: bool, config: dict) -> None:
+
+def start_run_folder(run_dir: Path, resume: bool, record: dict) -> None:
     """Make the run folder ready: a fresh run deletes what an earlier run of looptrain's left there
     (and only that), then writes config.json, which marks the folder as looptrain's."""
     try:
@@ -167,7 +203,7 @@ def start_run_folder(run_dir: Path, resume: bool, config: dict) -> None:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise failed(run_dir, error) from None
-    write_whole(run_dir / "config.json", lambda path: path.write_text(json.dumps(config, indent=2) + "\n"))
+    write_whole(run_dir / "config.json", lambda path: path.write_text(json.dumps(record, indent=2) + "\n"))
 
 
 def write_outputs(run_dir: Path, name: str, model: keras.Model, history: History) -> list[str]:
