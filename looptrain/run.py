@@ -27,7 +27,6 @@ chief writes the run folders and the comparison plot.
 import contextlib
 import gc
 import os
-import re
 import shlex
 import signal
 import sys
@@ -233,15 +232,11 @@ def start_sweeps(held: contextlib.ExitStack, experiments, folders, sweep, resume
 
 def run_here(run, fields: dict, args, reporter, strategy) -> dict:
     """`plan.run_one` in this process: a command of one run, a debugger's, or a strategy's."""
-    import tensorflow as tf
+    from looptrain.loop.lost_worker import lost_worker_errors, worker_lost
 
-    # In a cluster, a worker that stops answering reaches the others as UnavailableError: the aborted
-    # all-reduce and TensorFlow's own health checks both say UNAVAILABLE. Anywhere else that error is a
-    # bug and keeps its traceback, so without a cluster the tuple is empty and catches nothing.
-    lost_worker = (tf.errors.UnavailableError,) if args.distribute == "multiworker" else ()
     try:
         return run_one(run, fields, args.data, args.dots, reporter, strategy)
-    except lost_worker as error:
+    except lost_worker_errors(args.distribute == "multiworker") as error:
         raise worker_lost(run.name, error, strategy, run.folder) from None
 
 
@@ -258,43 +253,6 @@ def check_outputs(folders: list[Path], several: bool) -> None:
 def comparison_path(folders: list[Path]) -> Path:
     """Where several runs' comparison picture goes: the folder that holds them."""
     return common_folder(folders) / "comparison.png"
-
-
-def worker_lost(name: str, error, strategy, folder: Path) -> WorkerLost:
-    """The one line for a cluster that lost a worker: which worker, when TensorFlow's message names it
-    (as /job:worker/replica:0/task:1), what TensorFlow says happened, and how to carry on. The run
-    stopped in the middle, so `train` wrote neither history.csv nor the best weights: only checkpoints
-    remain."""
-    import tensorflow as tf
-
-    from looptrain.loop.distribute import is_chief
-
-    resolver = strategy.cluster_resolver
-    # Every task the message names but this one, which its opening {{function_node ...}} names too.
-    tasks = {(job, int(index)) for job, index in re.findall(r"/job:(\w+)/(?:replica:\d+/)?task:(\d+)", error.message)}
-    lost = " and ".join(f"{job} {index}" for job, index in sorted(tasks - {(resolver.task_type, resolver.task_id)}))
-    checkpoints = folder / "checkpoints"
-    if not is_chief(strategy):  # the run folder, and its checkpoints, are the chief's
-        carry_on = f"Restart every worker with --resume to carry on from the chief's last checkpoint in {checkpoints}"
-    elif tf.train.latest_checkpoint(str(checkpoints)):
-        carry_on = f"Restart every worker with --resume to carry on from the last checkpoint in {checkpoints}"
-    else:
-        carry_on = "No checkpoint was saved yet: start every worker again, without --resume"
-    return WorkerLost(f"{name}: the cluster lost {lost or 'a worker'} ({type(error).__name__}: "
-                      f"{what_happened(error.message)}); training is synchronous, so this worker stops too. {carry_on}")
-
-
-def what_happened(message: str) -> str:
-    """The first line of TensorFlow's error message that says what went wrong, e.g. "Collective ops is
-    aborted by: recvmsg:Connection reset by peer". Skipped before it: the {{function_node ...}} it
-    failed in, and for an error inside a graph, the "Graph execution error:" heading and the Python
-    lines that defined the failing node ("Detected at node ... defined at", then indented lines)."""
-    message = re.sub(r"^\{\{.*?\}\}\s*", "", message)
-    for line in message.splitlines():
-        if line.strip() and not line[0].isspace() and line != "Graph execution error:" \
-                and not line.startswith("Detected at node"):
-            return line.rstrip(": ")
-    return "no message"
 
 
 def resume_command(argv, experiment_path) -> str:

@@ -20,7 +20,8 @@ from conftest import REPO, assert_one_line_error, replica_results
 from looptrain.data import cache
 from looptrain.experiment import load_experiment
 from looptrain.launch.console import DotsReporter
-from looptrain.run import main, worker_lost
+from looptrain.loop.lost_worker import worker_lost
+from looptrain.run import main
 from looptrain.runfolder.history import COLUMNS, read_history
 from looptrain.train import train
 
