@@ -1,27 +1,14 @@
 """The command line: `python -m looptrain.run EXPERIMENT.py [EXPERIMENT.py ...] [options]`.
 
-The only place that turns text into configuration and errors into exit codes: bad input is one
-line on stderr and exit code 2; a loss that is no longer a number, exit code 3; a cluster that lost
-a worker (`--distribute multiworker`), exit code 4, with how to resume from the last checkpoint; a
-file the disk refused to write, exit code 5, saying what was kept; a run stopped by SIGINT or
-SIGTERM, 130 or 143, after saving a checkpoint and printing the command that resumes it.
-It loads every experiment first (with `--sweep`, every point's configuration) and checks every
-folder it will write (none may hold anything looptrain did not write, none may be in use by another
-run), so a typo in the third file, a value that does not fit or a busy folder stops the command
-before the first run trains (`looptrain.launch.plan`). Then it trains each run in turn: a command of one
-run in this process, a command of several each in a process of its own (`looptrain.launch.isolation`), so
-that one run's memory goes back to the system before the next starts; for several it draws one
-comparison picture. `--resume` carries each run on from its latest checkpoint instead of starting it
-again, and a sweep from the point it stopped.
-
-`--eager` (or `LOOPTRAIN_EAGER=1`) is for stepping through the loop in a debugger: the steps and the
-data pipeline run as plain Python, so a breakpoint in the train step stops on every batch with real
-numbers. It changes the speed and nothing else: the same seed gives the same history (to float32
-round-off), the same files and the same exit code.
-
-`--distribute mirrored` trains on all of this machine's devices, `--distribute multiworker` on the
-machines `TF_CONFIG` lists (`looptrain.loop.distribute`): every worker runs the same command, and only the
-chief writes the run folders and the comparison plot.
+The only place that turns text into configuration and errors into exit codes: 2 for bad input, 3 for
+a loss that is no longer a number, 4 for a lost worker, 5 for a write the disk refused, 130 or 143
+for a signal (docs/resume-and-errors.md). `main` checks every experiment and every folder before the
+first run trains (`looptrain.launch.plan`), then trains the runs in turn (`launch_run`), each in a
+process of its own when there are several (`looptrain.launch.isolation`), and draws one comparison
+picture of them. `--eager` (or LOOPTRAIN_EAGER=1) is for a debugger (README, "Step through it");
+`--distribute` trains on several devices or machines (docs/distributed.md). What is not here:
+training a run (`looptrain.train`), and the rules for what may be written where
+(`looptrain.runfolder`).
 """
 
 import contextlib
@@ -32,11 +19,11 @@ import signal
 import sys
 from pathlib import Path
 
-from looptrain.config import parse_set
+from looptrain.config import BOOLEAN_WORDS, parse_set
 from looptrain.errors import ArgumentParser, InputError, Interrupted, NumericalFault, WorkerLost, WriteFailed
 from looptrain.launch.console import make_reporter
 from looptrain.launch.isolation import ProcessDied, in_own_process
-from looptrain.launch.plan import check_experiments, finished_row, plan_runs, run_folder, run_one, sweep_done
+from looptrain.launch.plan import check_experiments, finished_row, plan_runs, run_folder, sweep_done, train_planned_run
 from looptrain.results.aggregate import seed_row
 from looptrain.runfolder import lock, ownership
 from looptrain.runfolder.files import failed, write_whole
@@ -77,9 +64,9 @@ def parse_args(argv):
     return make_parser().parse_args(argv)
 
 
-# What LOOPTRAIN_EAGER may say, in any case; anything else is refused rather than guessed at.
-EAGER_WORDS = {"1": True, "true": True, "yes": True, "on": True,
-               "0": False, "false": False, "no": False, "off": False, "": False}
+# What LOOPTRAIN_EAGER may say, in any case: a boolean field's words, or nothing at all. Anything else
+# is refused rather than guessed at.
+EAGER_WORDS = {**BOOLEAN_WORDS, "": False}
 
 
 def eager_requested(flag: bool, environ) -> bool:
@@ -145,7 +132,7 @@ def main(argv=None) -> int:
         try:
             sweeps, rows = start_sweeps(held, experiments, folders, sweep, args.resume, reporter) if chief else ({}, [])
             for run in runs:
-                rows.append(train_one(run, fields, args, reporter, strategy, apart))
+                rows.append(launch_run(run, fields, args, reporter, strategy, apart))
                 if run.folder.parent in sweeps:  # a sweep's point is done: its record says so at once
                     experiment, done = sweeps[run.folder.parent]
                     done.append(run.fields[sweep.field])
@@ -166,7 +153,7 @@ def main(argv=None) -> int:
 
     if chief and several:
         # Imported only now, the runs ended: matplotlib would have doubled what this process held beside each.
-        from looptrain.plot import draw_folders
+        from looptrain.results.curves import draw_folders
 
         # The tutorial's log-epochs axis for curves; a sweep over another field draws its own axes.
         curves = sweep is None or sweep.field == "seed"
@@ -191,13 +178,13 @@ class Stopped(Exception):
         self.run, self.exit_code = run, exit_code
 
 
-def train_one(run, fields: dict, args, reporter, strategy, apart: bool) -> dict:
-    """Train one planned run, in a process of its own if `apart`, and return its summary row; a run a
-    signal ended is `Stopped`."""
+def launch_run(run, fields: dict, args, reporter, strategy, apart: bool) -> dict:
+    """Train one planned run, in a process of its own if `apart` and else in this one, and return its
+    summary row; a run a signal ended, in either process, is `Stopped`."""
     try:
         if apart:
-            return in_own_process(run_one, run, fields, args.data, args.dots)
-        return run_here(run, fields, args, reporter, strategy)
+            return in_own_process(train_planned_run, run, fields, args.data, args.dots)
+        return train_in_this_process(run, fields, args, reporter, strategy)
     except Interrupted as interruption:
         raise Stopped(run, str(interruption), interruption.exit_code) from None
     except ProcessDied as death:
@@ -230,12 +217,13 @@ def start_sweeps(held: contextlib.ExitStack, experiments, folders, sweep, resume
     return sweeps, rows
 
 
-def run_here(run, fields: dict, args, reporter, strategy) -> dict:
-    """`plan.run_one` in this process: a command of one run, a debugger's, or a strategy's."""
+def train_in_this_process(run, fields: dict, args, reporter, strategy) -> dict:
+    """Train one planned run in this process (a command of one run, a debugger's, or a strategy's); a
+    cluster that lost a worker is one line (`WorkerLost`), not TensorFlow's traceback."""
     from looptrain.loop.lost_worker import lost_worker_errors, worker_lost
 
     try:
-        return run_one(run, fields, args.data, args.dots, reporter, strategy)
+        return train_planned_run(run, fields, args.data, args.dots, reporter, strategy)
     except lost_worker_errors(args.distribute == "multiworker") as error:
         raise worker_lost(run.name, error, strategy, run.folder) from None
 

@@ -1,12 +1,12 @@
-"""The runs one command makes, and making one of them.
+"""The runs one command makes, and training one of them.
 
 A command names experiment files and, with `--sweep`, a field and its values: each experiment is one
-run, or one run per value (`looptrain.runfolder.sweep`), each in its folder below `--logdir`. `check_experiments`
-loads every file and every point's configuration first, so that a typo in the third file or a value
-that does not fit stops the command before the first run trains; `plan_runs` lays the runs out in
-their folders; `run_one` trains one of them and returns its summary row, in the command's own
-process or, for a command of several runs, in a process of its own (`looptrain.launch.isolation`). What is
-not here: the command line's text and exit codes (`run`), and the training itself (`train`).
+run, or one run per value (`looptrain.runfolder.sweep`), each in its folder below `--logdir`.
+`check_experiments` loads every file and every point's configuration first, so that a typo in the
+third file or a value that does not fit stops the command before the first run trains; `plan_runs`
+lays the runs out in their folders; `train_planned_run` trains one of them, in whichever process
+calls it, and returns its summary row. What is not here: the command line's text and exit codes,
+and choosing the process a run trains in (`looptrain.run`); the training itself (`looptrain.train`).
 """
 
 import dataclasses
@@ -107,10 +107,12 @@ def finished_row(folder: Path, name: str) -> dict:
     return summarize(name, run.epochs, run.best_epoch)
 
 
-def run_one(run: PlannedRun, fields: dict, data_source: str, dots: bool, reporter=None, strategy=None) -> dict:
-    """Train one planned run and return its summary row. `fields` are the command's; `data_source` is
-    `--data`. A command of several runs calls this in a process of its own, which makes its own
-    reporter; a command of one run passes its reporter, and its strategy under `--distribute`."""
+def train_planned_run(run: PlannedRun, fields: dict, data_source: str, dots: bool, reporter=None,
+                      strategy=None) -> dict:
+    """Train one planned run in the process that calls this, and return its summary row. `fields` are
+    the command's; `data_source` is `--data`. A command of several runs calls this in a process of its
+    own, which makes its own reporter; a command of one run passes its reporter, and its strategy
+    under `--distribute`."""
     import_tensorflow_quietly()
     from looptrain.data import cache, higgs
     from looptrain.launch.console import make_reporter
