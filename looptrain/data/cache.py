@@ -1,15 +1,13 @@
 """The data cache: synthetic HIGGS files written once, whole, and checked by their SHA-256 on every use.
 
-The synthetic rows (`looptrain.data.simulation.synthetic`) reach the loader the way real rows do, as a HIGGS-layout
-gzip CSV, so that one loader reads both. Making a file of a million rows takes a while, so it is kept
-in a cache folder, `$LOOPTRAIN_CACHE` or `~/.cache/looptrain`, with a sidecar holding its SHA-256. The
-downloaded HIGGS file lives in the same folder (`data.download_higgs`).
-
-The cache folder may be one the user chose, so looptrain replaces only its own files there: a file
-under a synthetic file's name with no sidecar beside it was not written by looptrain (which writes
-the sidecar first) and is refused. A cache folder that cannot be written does not stop a run: the
-same rows, the same text, are then made in memory for that run (`InMemory`). What is not here: how
-the rows are made (`synthetic`) and how they are read (`data`).
+The synthetic rows (`looptrain.data.simulation.synthetic`) reach the loader as a HIGGS-layout gzip
+CSV, as real rows do, so that one loader reads both. A large file takes a while to make, so it is
+kept in `$LOOPTRAIN_CACHE` or `~/.cache/looptrain` beside a sidecar holding its SHA-256; the
+downloaded HIGGS file (`higgs.download_higgs`) lives there too. The folder may be the user's, so a
+file under a synthetic file's name with no sidecar (looptrain writes the sidecar first) is refused. A
+cache that cannot be written does not stop a run: the same rows, the same text, are made in memory
+(`InMemory`). docs/data.md says how a run uses the cache. What is not here: how the rows are made
+(`synthetic`) and how they are read (`higgs`).
 """
 
 import contextlib
@@ -110,7 +108,8 @@ def write_rows(path: Path, n_rows: int, seed: int, progress=None) -> None:
     done = 0
     with open(path, "wb") as raw:
         # mtime=0 and an empty file name keep the gzip header free of anything that varies. Level 1
-        # compresses ten times faster than the default 9, for a file only an eighth larger.
+        # compresses many times faster than the default 9, for a file a little larger (docs/synthetic.md,
+        # "Speed", has both).
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1) as compressed:
             for rows in synthetic.chunks(n_rows, seed):
                 if progress is not None:

@@ -2,13 +2,13 @@
 
 A data file has the layout of UCI's `HIGGS.csv.gz`: gzip-compressed CSV, no header, 29 numbers a row,
 the label (1 signal, 0 background) first, then the 28 features. Three sources give such a file:
-`synthetic` (the project's own generator, the default, no network), `higgs` (the real 2.8 GB file,
-downloaded once) and any local path. Whatever the source, the same loader reads it, splitting it as
-the tutorial does, but with numpy rather than `tf.data` (`read_rows` says why). `resolve` also says
-what `--data` means for an IMDB experiment, and refuses a HIGGS source for one (or `imdb` for a HIGGS
-one); the reviews themselves are `looptrain.data.reviews`' business. What is not here: the model, the
-loop, and anything that prints (a short file is reported through the `Data.shortfall` message, for
-the caller to show).
+`synthetic` (the project's own generator, the default, no network), `higgs` (the real file of 11
+million rows, downloaded once) and any local path. Whatever the source, the same loader reads it,
+splitting it as the tutorial does, but with numpy rather than `tf.data` (`read_rows` says why).
+`resolve` also says what `--data` means for an IMDB experiment, and refuses a HIGGS source for one
+(or `imdb` for a HIGGS one); the reviews themselves are `looptrain.data.reviews`' business. What is
+not here: the model, the loop, and anything that prints (a short file is reported through the
+`Data.shortfall` message, for the caller to show).
 """
 
 import csv
@@ -102,8 +102,8 @@ def resolve(source: str, config: Config, progress=None) -> Path | str | cache.In
 
 
 def download_higgs(origin: str = HIGGS_URL, sha256: str = HIGGS_SHA256) -> Path:
-    """Fetch the full HIGGS file once (2.8 GB), checking its SHA-256; later calls reuse the copy. A
-    file already under its name that is not that file is refused, never downloaded over."""
+    """Fetch the full HIGGS file once, checking its SHA-256; later calls reuse the copy. A file
+    already under its name that is not that file is refused, never downloaded over."""
     folder = cache.cache_dir() / "datasets"  # where keras.utils.get_file keeps what it fetches
     path = folder / "HIGGS.csv.gz"
     if path.exists():
@@ -150,10 +150,11 @@ def read_rows(lines, n_rows: int, chunk_rows: int = 10_000) -> tuple[tf.Tensor, 
     shapes (rows, 28) and (rows, 1): labels shaped like the model's output, as Keras's metrics want.
     Any row but 29 numbers, the features finite and the label 0 or 1, raises ValueError.
 
-    The rows are parsed a chunk at a time straight into the arrays that become the tensors, so a
-    million rows (112 MB) cost that and a chunk: 10,000 lines, 3 MB of text and 1 MB of numbers (no
-    slower to read than larger chunks, which leave more behind). Not `tf.data`'s `CsvDataset`, the
-    tutorial's reader: its cache keeps every row as tensors of its own, several times the row's size."""
+    The rows are parsed a chunk of `chunk_rows` lines at a time straight into the arrays that become
+    the tensors, so the rows cost their own size and one chunk; larger chunks read no faster and
+    leave more behind (docs/performance.md, "Memory", has the sizes and times). Not `tf.data`'s
+    `CsvDataset`, the tutorial's reader: its cache keeps every row as tensors of its own, several
+    times the row's size."""
     features, labels = aligned_empty((n_rows, N_FEATURES)), aligned_empty((n_rows, 1))
     done = 0
     while done < n_rows:
@@ -173,8 +174,9 @@ def read_rows(lines, n_rows: int, chunk_rows: int = 10_000) -> tuple[tf.Tensor, 
 
 def handed_over(array: np.ndarray) -> tf.Tensor:
     """A tensor of `array`'s memory, not a copy of it: DLPack hands the buffer to TensorFlow as it
-    is. `tf.convert_to_tensor` would copy it, and for a moment hold three times its size (measured
-    on a million rows). TensorFlow needs the buffer to start on a 64-byte boundary (`aligned_empty`)."""
+    is. `tf.convert_to_tensor` would copy it, and for a moment hold several times its size
+    (docs/performance.md, "Memory"). TensorFlow needs the buffer to start on a 64-byte boundary
+    (`aligned_empty`)."""
     return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
 
 
@@ -188,8 +190,9 @@ def aligned_empty(shape: tuple[int, int]) -> np.ndarray:
 
 
 def first_problem(path: Path) -> str:
-    """Read the file again, plainly, to say which row is wrong and how. TensorFlow's CSV reader says
-    what is wrong but not where; this runs only after it has failed."""
+    """Read the file again, plainly, to say which row is wrong and how: `read_rows` parses thousands
+    of lines at once with numpy's `loadtxt` and says only that a chunk holds a bad row, and gzip only
+    that the file is damaged. This runs only after one of them has failed."""
     try:
         with gzip.open(path, "rt", newline="") as text:
             for number, fields in enumerate(csv.reader(text), start=1):

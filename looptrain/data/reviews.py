@@ -1,30 +1,13 @@
 """Movie reviews as multi-hot word vectors: Keras's IMDB data set, and the project's own synthetic corpus.
 
-What this file holds: the tutorial's (older edition's) IMDB data, loaded with
-`keras.datasets.imdb.load_data(num_words=10000)`; a deterministic synthetic review corpus in the same
-encoding, the default, which needs no network; and the multi-hot encoding that turns either into the
-`Data` the loop trains on. A review is a list of word ids in Keras's encoding: 1 marks the start,
-2 stands for a word outside the 10,000 most frequent, and a word's id is its frequency rank plus 3
-(the most frequent word is 4). Multi-hot: a row of 10,000 zeros with a 1 at the id of every word
-the review holds, however often; word order and counts are gone.
-
-The synthetic corpus, in a few sentences. A "language" of 88,584 words (IMDB's vocabulary) whose
-frequencies follow Zipf's law (the word of rank r is drawn with probability ∝ r^-1.1), so that about
-a tenth of all words fall outside the 10,000 kept and become id 2, as in the real reviews. Reviews
-are half positive and half negative, with log-normal lengths (median about 175 words, a long right
-tail, at least 10 and at most 2,500, as in IMDB). A few hundred mid-frequency words carry
-sentiment: half are positive, half negative. One word in ten of a review is a sentiment word, and
-such a word agrees with the review's label with a probability drawn for each review: most reviews
-say clearly what they think, some are mixed, a few read the other way. That leaves a classifier real
-mistakes to make, and a network enough rare words to memorize the training reviews by, which is what
-lets it overfit as it does on IMDB. The share of sentiment words and the agreement were set by
-training the five experiments on it until the tutorial's story showed, with numbers near IMDB's:
-Baseline's best validation cross-entropy is about 0.29 at an accuracy of about 89%.
-
-What it leaves out: grammar and word order (a bag of words needs neither), topics, and any word
-that is not a sentiment word being more frequent in one class than in the other. It is made anew
-on each use, in a few seconds, so it is not written to disk (the synthetic HIGGS rows are, because
-the same CSV loader reads them as it reads real files). The generator uses numpy only.
+What is here: the tutorial's (older edition's) IMDB data, `keras.datasets.imdb.load_data(num_words=10000)`;
+a deterministic synthetic corpus in the same encoding, the default, made by numpy with no network;
+and the multi-hot encoding that turns either into the `Data` the loop trains on. A review is a list
+of word ids in Keras's encoding: 1 marks the start, 2 a word outside the 10,000 most frequent, and a
+word's id is its frequency rank plus 3. Multi-hot, it is a row of 10,000 zeros with a 1 at the id of
+every word it holds, however often: word order and counts are gone. docs/data.md says what the
+synthetic corpus simulates and leaves out, and how it was calibrated. What is not here: the model,
+the loop, and any file on disk (the corpus is made anew on each use).
 """
 
 import keras

@@ -19,10 +19,10 @@ def massless(pt, eta, phi) -> np.ndarray:
 
 
 def cos_sin(angle) -> tuple:
-    """cos and sin of an array of angles, worked out in float32 (some ten times faster than numpy's
-    float64 versions) and returned as float64, rescaled so that cos² + sin² = 1 to float64 precision:
-    the angle is then off by 2e-7 at most, far below any resolution here, but a massless vector
-    stays massless and a decay gives its daughters their masses exactly."""
+    """cos and sin of an array of angles, worked out in float32 (faster than numpy's float64 versions:
+    docs/synthetic.md, "Speed") and returned as float64, rescaled so that cos² + sin² = 1 to float64
+    precision: the angle is then off by 2e-7 at most, far below any resolution here, but a massless
+    vector stays massless and a decay gives its daughters their masses exactly."""
     angle = np.asarray(angle, dtype=np.float32)
     cos, sin = np.cos(angle).astype(np.float64), np.sin(angle).astype(np.float64)
     norm = np.sqrt(cos * cos + sin * sin)
@@ -30,7 +30,7 @@ def cos_sin(angle) -> tuple:
 
 
 def transverse_momentum(p: np.ndarray) -> np.ndarray:
-    return np.sqrt(p[..., 1] ** 2 + p[..., 2] ** 2)  # np.hypot is several times slower
+    return np.sqrt(p[..., 1] ** 2 + p[..., 2] ** 2)  # np.hypot is slower (docs/synthetic.md, "Speed")
 
 
 def pseudorapidity(p: np.ndarray) -> np.ndarray:

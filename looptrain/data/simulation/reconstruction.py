@@ -1,20 +1,12 @@
 """The HIGGS row of an event: its 21 low-level features and 7 masses, made as HIGGS makes them.
 
-The real rows give away how HIGGS computes its masses: every rule below reproduces the real
-sample's masses from its own momenta to rounding (docs/synthetic.md shows how they were found).
-Every mass is that of massless four-vectors built from (pT, η, φ). m_bb: the two b-tagged jets.
-m_jj: of all untagged jets, those past the fourth too (which the row does not list), the pair whose
-mass is closest to the W's. m_jjj: that pair with the b-tagged jet that brings it closest to the top
-mass. m_lv: the lepton and the neutrino, whose pz makes m_lv the W mass, or, when no pz can
-(transverse mass above it), gives the neutrino the lepton's η. m_jlv: the lepton, the neutrino and
-the other b. m_wbb: the larger of the two W b b masses. m_wwbb: all of them together.
-
-Two things the real rows do not give away, which this file stands in for: which of the two pz
-solutions HIGGS took (neither the smaller, nor one chosen by any mass: here the smaller in as many
-events as in the real rows and the other in the rest, at random, never from the true neutrino,
-which a reconstruction cannot see), and the order of the four listed jets (close to decreasing pT,
-not exactly, b-tagged jets lower: here a noisy ranking). The scaling is the UCI file's, read off
-the real sample. Nothing here imports TensorFlow; `looptrain.data.simulation.synthetic` makes the events.
+Every mass is that of massless four-vectors built from (pT, η, φ), chosen by the rules the real rows
+give away (m_jj the pair of untagged jets nearest the W mass, m_jjj with the b that brings it nearest
+the top's, the neutrino's pz from the W mass), which reproduce the real sample's masses from its own
+momenta to rounding; the scaling is the UCI file's. The two things the real rows do not give away,
+which pz solution HIGGS took and the order of the four listed jets, have stand-ins here that never
+look at the true neutrino. docs/synthetic.md says how the rules were found and what each stand-in
+does. Not here: the events (`looptrain.data.simulation.synthetic`), and TensorFlow.
 """
 
 import numpy as np
@@ -38,11 +30,11 @@ BTAG_LEVELS = ((1.086538076, 2.173076153), (1.107436061, 2.214872122),
                (1.274112225, 2.548224449), (1.550980687, 3.101961374))
 LOOSE_TAG = 0.19  # the real rows' share of tags at the lower level, the same for every jet and class
 
-# Stand-ins for what the real rows do not give away (see the docstring): the share of events whose
-# pz is the solution of smaller |pz| (the real rows' share, docs/synthetic.md); a small jitter of
-# the neutrino's η, which gives the real m_lv peak its width and narrows it where the two solutions
-# meet, as in the real rows (calibrated); and the jets' ranking, pT times a log-normal factor with
-# b-tagged jets lowered (calibrated).
+# Stand-ins for what the real rows do not give away: the share of events whose pz is the solution of
+# smaller |pz| (the real rows' share, docs/synthetic.md); a small jitter of the neutrino's η, which
+# gives the real m_lv peak its width and narrows it where the two solutions meet, as in the real rows
+# (calibrated); and the jets' ranking, pT times a log-normal factor with b-tagged jets lowered
+# (calibrated).
 SMALLER_ROOT = 0.6
 NEUTRINO_ETA_JITTER = 0.0087
 ORDER_SPREAD, ORDER_TAG_SHIFT = 0.43, 0.088
@@ -71,6 +63,7 @@ def features(rng, lepton, met, jets: dict) -> np.ndarray:
     w_leptonic = lepton_vector + kin.massless(met, neutrino_eta, met_phi)
 
     bb = b_jets[:, 0] + b_jets[:, 1]
+    # In the file's order: m_jj, m_jjj, m_lv, m_jlv, m_bb, m_wbb (the larger W b b), m_wwbb.
     masses = [w_jets, w_jets + b_hadronic, w_leptonic, w_leptonic + b_leptonic, bb,
               np.where((kin.mass(w_jets + bb) > kin.mass(w_leptonic + bb))[:, None], w_jets, w_leptonic) + bb,
               w_leptonic + w_jets + bb]
@@ -94,7 +87,7 @@ def _w_pair(vectors, candidate) -> np.ndarray:
     """The summed four-vector (n, 4) of the pair of candidate jets whose mass is closest to W_MASS.
 
     Every pair of slots is tried at once, from the components as (n, pairs) arrays, and in float32,
-    plenty for choosing a pair: several times faster than (n, pairs, 4) vectors in float64."""
+    plenty for choosing a pair: faster than (n, pairs, 4) vectors in float64 (docs/synthetic.md, "Speed")."""
     first, second = np.triu_indices(vectors.shape[1], 1)
     energy, *momentum = (vectors[..., i].astype(np.float32) for i in range(4))
     squared = (energy[:, first] + energy[:, second]) ** 2 - sum((p[:, first] + p[:, second]) ** 2 for p in momentum)

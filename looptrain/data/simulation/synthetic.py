@@ -1,32 +1,12 @@
 """Synthetic HIGGS: the project's own deterministic stand-in for the UCI HIGGS data set, event by event.
 
-What is simulated: the two processes of the HIGGS paper (Baldi, Sadowski and Whiteson, 2014). Signal,
-a heavy Higgs H0 (425 GeV) decaying to W H± (325 GeV), then W W h0 with h0 -> b b̄; background, top
-pairs, t t̄ -> W b W b̄; in both one W gives a lepton and a neutrino, the other two quarks. Decays
-are two-body, isotropic but for the Ws' helicities and the tops' production angle; the W, top and
-H0 masses follow Breit-Wigner shapes; ISR jets give the hard system its transverse momentum. The
-detector scales and smears the jets (b jets lose a share to a neutrino now and then, and some jets
-are mismeasured far more than the rest, a stand-in for what a parton shower does), b-tags
-central jets (and, less often, a hadronic W's quark or an ISR jet), and measures the missing energy
-as the neutrinos plus the jets' mismeasurement plus noise. An event is kept with a lepton, four jets
-or more, exactly two tags and no overlaps; its row is then made as HIGGS makes its own, masses
-computed from the momenta (`looptrain.data.simulation.reconstruction`).
-
-What is left out: matrix elements (beyond those two angular shapes), spin correlations between the
-two sides, parton showers (no final-state radiation, no hadronization), pileup, merged jets (events
-where two would overlap are dropped), jet and lepton masses, τ leptons, other W decays, and the real
-rows' rounding of η and φ to steps of 0.001. Which neutrino solution HIGGS took and how it ordered
-its jets could not be recovered from the real rows; `reconstruction` says what stands in for them.
-
-How the constants were calibrated: particle masses are the paper's and the cuts the real sample's
-visible edges; the ones marked "calibrated" were fitted to the 10,984 real rows by an evolution
-strategy and then a Nelder-Mead search, minimizing the per-class Kolmogorov-Smirnov statistics of
-every feature plus the gaps between the correlation matrices, the mean cos Δφ of pairs of objects,
-the reconstruction statistics of docs/synthetic.md, and how well a quadratic logistic regression
-finds the label. RESPONSE_TAIL, the share of SEMILEPTONIC b decays and TOP_PAIR_EXCESS's scale came
-later and by hand, from a few trials: without them a network found the label in synthetic rows more
-easily than in real ones, and logistic regression less easily (docs/synthetic.md). No real row is stored.
-Writing rows to a file and caching it is `looptrain.data.cache`'s business; nothing here imports TensorFlow.
+The two processes of the HIGGS paper (Baldi, Sadowski and Whiteson, 2014), simulated: a heavy Higgs
+H0 → W H± → W W h0 with h0 → b b̄ against top pairs, t t̄ → W b W b̄, one W giving a lepton and a
+neutrino and the other two quarks; then a simple detector, and the real rows' selection. Each event
+kept becomes a row as HIGGS makes its own (`looptrain.data.simulation.reconstruction`). The constants
+marked "calibrated" were fitted to the real sample, a few others set by hand after; no real row is
+stored. docs/synthetic.md says what is simulated and what is left out, and how the constants were
+found. Not here: writing rows to a file and caching it (`looptrain.data.cache`), and TensorFlow.
 """
 
 import numpy as np
@@ -55,7 +35,7 @@ HEAVY_HIGGS_WIDTH = 9.5  # calibrated; the heavy Higgs's mass is kept above its 
 
 
 # Production, keyed by signal (True) or background (False). All calibrated, but TOP_PAIR_EXCESS's
-# scale, raised by hand (see the docstring).
+# scale, raised by hand (docs/synthetic.md, "Calibration").
 RAPIDITY_SPREAD = {True: 1.2, False: 1.09}  # sd of the hard system's rapidity
 RADIATION_MEAN = {True: 0.793, False: 1.99}  # mean number of ISR jets (Poisson, at most MAX_RADIATION)
 RADIATION_PT_MIN = {True: 36.3, False: 12.3}  # GeV: ISR pT is Pareto above it...
