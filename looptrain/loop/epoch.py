@@ -1,17 +1,13 @@
 """One epoch: a shuffled pass of train steps, then the validation pass, then the epoch's results.
 
-Two ways to run the same epoch, chosen by the `loop` field:
-- `step_by_step`: Python calls the train step once per batch, as `Model.fit` does. Plain and easy
-  to follow in a debugger, but every call crosses from Python into TensorFlow, and for the tutorial's
-  small models that crossing costs more than the arithmetic.
-- `in_one_graph`: the whole epoch is one `tf.function`. The training rows stay in memory as tensors;
-  each epoch draws a fresh random order of all of them (what `shuffle(N_TRAIN)` gives), gathers them
-  in that order a chunk of at most 2 MB at a time (all of Tiny's 10,000 rows are one), stacks each
-  chunk into batches and runs the steps in a `tf.while_loop`, then validates: everything but the
-  shuffle is one function, compiled by XLA where `jit_compile` says so. Python is entered once per
-  epoch, not once per batch, and nothing waits for the host until the results are read.
-Both call the same train and eval steps (`looptrain.loop.step`), and both return the epoch's results as a
-dict of scalars and reset the metrics. What is not here: early stopping, files, the console.
+Two ways to run the same epoch, chosen by the `loop` field: `step_by_step`, Python calling the train
+step once per batch as `Model.fit` does, plain and easy to follow in a debugger; and `in_one_graph`,
+the whole epoch one `tf.function`: a fresh random order of all the training rows each epoch (what
+`shuffle(N_TRAIN)` gives), the rows gathered in that order a chunk at a time, the steps run in a
+`tf.while_loop`, then the validation, so that Python is entered once an epoch, not once a batch.
+docs/performance.md says why that pays and what a chunk costs. Both call the same steps
+(`looptrain.loop.step`), and both return the epoch's results as a dict of scalars and reset the
+metrics. What is not here: early stopping, files, the console.
 """
 
 import tensorflow as tf

@@ -1,31 +1,14 @@
 """Data augmentation from the detector's symmetries: each training row turned into another equally
 valid event, inside the graph, only in training.
 
-HIGGS's low-level features place the lepton, the missing energy and four jets in the detector: each
-has a transverse momentum, an azimuthal angle φ around the beam (scaled in HIGGS from ±π to
-±`columns.PHI_MAX`) and, but for the missing energy, a pseudorapidity η along it. Three changes
-of every event give another event the collider makes just as often, to good approximation:
-- a rotation of every φ by one common angle: the beams and the detector are the same all around the
-  beam axis, so no direction across it is special. The angle is drawn uniformly over the whole
-  circle, and all the objects turn together: the angles between them, the physics, stay.
-- a reflection of every φ (φ → −φ): a mirror through a plane that holds the beam axis. The
-  detector is built alike on both sides of it, and a mirrored collision is as likely as the
-  original; the weak decays' preference for one handedness shows only in the particles' spins,
-  which HIGGS does not record.
-- a flip of the sign of every η: the two beams are protons of equal energy, so forward and backward
-  along the beam are alike.
-Under all three the transverse momenta, the missing energy's size, the b-tags and the seven
-high-level masses (invariant masses of sums of momenta) do not change, and here they pass through
-bit for bit. One caveat: the missing energy is no particle seen but the imbalance of the transverse
-momenta of those seen, so its φ is the others' consequence. Turning or mirroring all of them turns
-or mirrors their imbalance the same way, so it takes the same rotation and reflection as the rest;
-it has no η (its component along the beam is unknown), so the flip leaves it alone.
-
-Each row draws its own rotation angle, reflection (probability ½) and flip (probability ½), from the
-layer's `keras.random.SeedGenerator`: a model variable, so a checkpoint holds it and a resumed run
-draws what the uninterrupted one would have (as `looptrain.models.dropout`'s masks). With `training=False`
-the layer is the identity. What is not here: a shift of every η (a boost along the beam), which is
-no symmetry: the detector covers only a band of η, and a boost would carry objects out of it.
+Three changes of every event give another the collider makes just as often: a rotation of every φ
+by one common angle (drawn over the whole circle), a reflection of every φ (φ → −φ), and a flip of
+the sign of every η. The transverse momenta, the missing energy's size, the b-tags and the seven
+masses do not change and pass through bit for bit; the missing energy's φ turns and mirrors with the
+rest, and it has no η to flip. Each row draws its own angle, and its reflection and flip each with
+probability ½, from the layer's `SeedGenerator`, a model variable a checkpoint holds, so a resumed
+run draws what the uninterrupted one would have. With `training=False` the layer is the identity.
+Not here: a boost along the beam, no symmetry (docs/experiments.md says why, and why the three are).
 """
 
 import keras

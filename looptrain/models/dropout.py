@@ -1,19 +1,13 @@
 """Dropout that draws as few random bits as its rate needs: Keras's `Dropout`, made cheap on a CPU.
 
 What it does is what `keras.layers.Dropout(rate)` does: in training (`training=True`) each unit is
-zeroed with probability `rate` and the others are scaled by 1 / (1 - rate), so that the expected
-output is the input; otherwise the input passes unchanged. The masks come from the layer's own
-`keras.random.SeedGenerator`, a variable a checkpoint holds, as Keras's layer does.
-
-What differs is how a unit's fate is drawn. Keras draws a 32-bit random float for every unit and
-keeps the unit if it is at least `rate`: a million floats a step for four 512-unit layers of 500
-rows, a good part of Combined's training step on a CPU, and more of it compiled by XLA (the docs'
-performance page has the numbers). But a unit only needs keep or drop, and for rate 0.5 one random
-bit says that: one 32-bit word from the generator decides 32 units. In general a `bits`-bit number per unit,
-kept if it is at least rate × 2^bits, with the fewest bits (1, 2, 4, 8 or 16) that express the rate
-exactly: 0.5 takes 1 bit, 0.25 takes 2, 0.3 takes 16 and is rounded to the nearest multiple of
-1/65,536 (0.300003), far below anything a batch could show.
-What is not here: `noise_shape`, which the tutorial never uses.
+zeroed with probability `rate` and the others are scaled by 1 / (1 - rate); otherwise the input
+passes unchanged. The masks come from the layer's own `keras.random.SeedGenerator`, a variable a
+checkpoint holds. What differs is the draw: Keras draws a 32-bit float a unit, where keep or drop
+needs one bit at rate 0.5. Here a unit gets a number of the fewest bits (1, 2, 4, 8 or 16) that
+express the rate exactly, one 32-bit word shared by 32 / bits units, and is kept if its number is at
+least rate × 2^bits (0.3 takes 16 bits, rounded to 0.300003). docs/performance.md says what that
+saves. What is not here: `noise_shape`, which the tutorial never uses.
 """
 
 import keras
