@@ -1,16 +1,13 @@
 """One piece of work in a fresh Python process, so that the memory it used goes back to the system.
 
-TensorFlow keeps the memory a finished run used (its allocator holds on to it, and so does the
-process's), so a command that trained several runs in one process would grow from run to run. A
-command of several runs therefore trains each in a process of its own, which returns everything when
-it ends. The parent names a function by its module and name and hands it picklable arguments; what
-the function returns, or the error of looptrain's own it raises, comes back through a pipe.
-
-Signals: the child runs in a process group of its own, so a Ctrl-C at the terminal reaches only the
-parent, which passes it on: the child sees each signal once, as a single run would, and stops after
-its epoch, or at once on the second. The child also dies with its parent (Linux's
-PR_SET_PDEATHSIG): a command killed outright takes its run with it, and the run's folder lock goes
-with that. What is not here: what the work is.
+TensorFlow and the memory allocator keep what a finished run used, so a command of several runs
+trains each in a process of its own (docs/performance.md, "Several runs in one command"). The parent
+names a function by its module and name and hands it picklable arguments; what the function returns,
+or the error of looptrain's own it raises, comes back through a pipe. The child runs in a process
+group of its own, so a Ctrl-C at the terminal reaches only the parent, which passes it on: the child
+sees each signal once, as a single run would. The child also dies with its parent (Linux's
+PR_SET_PDEATHSIG), and its run's folder lock with it (docs/resume-and-errors.md). What is not here:
+what the work is.
 """
 
 import ctypes

@@ -1,17 +1,12 @@
 """What a sweep's runs say together: a number's mean and spread over seeds, a mean curve, a field's points.
 
-A sweep over seeds (`looptrain.runfolder.sweep`) runs one experiment several times, differing only by chance;
-its numbers are then a mean and a *sample* standard deviation, the one that divides by n − 1
-(numpy's `ddof=1`), because the seeds are a sample of all the seeds that could have been run. One
-seed has no spread: its sd is None, not 0. A sweep over another field gives one point per value: the
-best validation cross-entropy and the final gap (validation − training) at each.
-
-Early stopping ends seeds at different epochs, so a mean curve has fewer runs behind it as it goes
-on: at each epoch it is the mean of the runs that reached that epoch, and it stops where fewer than
-two remain, since one run alone has no spread to show. Past the shortest run the mean can jump where
-a run drops out of it; `Curve.n` says how many runs each point stands on.
-
-What is here: arithmetic on numbers already read from disk (numpy, no TensorFlow). What is not:
+Over seeds (`looptrain.runfolder.sweep`) a number is a mean and a *sample* standard deviation
+(numpy's `ddof=1`: the seeds are a sample of all that could have been run); one seed has no spread,
+its sd is None, not 0. A mean curve is, at each epoch, the mean of the runs that reached it, and it
+stops where fewer than two remain; past the shortest run it can jump where a run drops out
+(`Curve.n` counts the runs behind each point). Over another field, one point per value: the best
+validation cross-entropy and the final gap (validation − training). docs/experiments.md says how
+they are shown. Here: arithmetic on numbers already read from disk (numpy, no TensorFlow). Not here:
 reading the runs (`history`, `sweep`), the weight numbers (`tables`), drawing (`curves`).
 """
 

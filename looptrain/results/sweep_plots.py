@@ -1,21 +1,14 @@
 """What sweeps look like in a picture: a sweep over seeds as a mean curve with a band, and sweeps over
 another field as what that field does to the best result and to overfitting.
 
-    python -m looptrain.plot runs/tiny runs/large      # each folder a sweep over seed
-    python -m looptrain.plot runs/medium runs/large    # each folder a sweep over n_train
-
-A sweep over seeds is drawn among runs, against the epoch: each curve the mean of its seeds'
-(`aggregate.mean_curve`) with a shaded band of ±1 sample standard deviation. A sweep over another
-field makes a picture of its own, two panels side by side against the field's values: the best
-validation cross-entropy (at the epoch early stopping kept), and the final gap, validation minus
-training cross-entropy (how far a run had overfit when it stopped). One line with markers per
-experiment, in its colour. Over `n_train` the left panel is a learning curve in the classic sense:
-the result against the amount of data. A field that is a size (`sweep.SIZES`) takes a logarithmic
-axis, where 1,000, 10,000 and 100,000 rows sit evenly apart.
-
-What is here: laying sweeps out on a figure's axes. What is not: reading the sweeps and working out
-their numbers (`sweep`, `aggregate`), choosing the picture and smoothing it (`curves`), its colours,
-signing and saving it (`pictures`). It never imports TensorFlow.
+A sweep over seeds is drawn among runs, against the epoch: each experiment's mean curve
+(`aggregate.mean_curve`) with a shaded band of ±1 sample standard deviation. Sweeps over another
+field share a picture of two panels against the field's values, the best validation cross-entropy
+and the final gap, validation minus training (over `n_train` the left panel is a learning curve):
+one line with markers per experiment, in its colour, on a logarithmic axis for a size
+(`sweep.SIZES`). docs/experiments.md shows the commands. Here: laying sweeps out on a figure's axes,
+without TensorFlow. Not here: reading the sweeps and their numbers (`sweep`, `aggregate`), choosing
+the picture and smoothing it (`curves`), its colours, signing and saving it (`pictures`).
 """
 
 import matplotlib.pyplot as plt

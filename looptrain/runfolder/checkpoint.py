@@ -1,27 +1,14 @@
 """Checkpoints: everything a run needs to carry on later exactly where it stopped.
 
-A run saves a checkpoint to `<run>/checkpoints/` every `checkpoint_every` epochs, at its end, and when
-a signal stops it; TensorFlow's `CheckpointManager` keeps the latest three. One checkpoint holds:
-- the model's variables, including each dropout layer's random state (a Keras 3 `SeedGenerator`
-  variable: in `model.variables`, not in `model.weights`), so that resumed dropout masks are the same;
-- the optimizer's variables: Adam's moments and `iterations`, which the learning-rate schedule reads;
-- where the shuffling of the training rows is (`looptrain.loop.epoch`): the batches' iterator, shuffle
-  buffer included, or the random generator that draws each epoch's order;
-- the early-stopping state, the best weights so far, and the history so far.
-Resuming from it gives the numbers the run would have given without stopping. What is not here:
-when to save (the loop decides) and the run's other files (`train`).
-
-A checkpoint that cannot be written (a full disk, say) leaves none of its files behind and raises
-`WriteFailed`; the ones saved before it stay. A resumed run reads every value of the latest checkpoint
-before it starts, and when that one is damaged (cut short, a shard missing, garbage) it resumes from
-the newest one that reads whole, and says why: three are kept so that there is one to fall back on.
-
-Under a `tf.distribute` strategy two things change. The training batches' iterator is then the
-strategy's, which TensorFlow cannot save (its issue 56372): a resumed distributed run carries on with
-the same weights, optimizer and early stopping, but its batches begin a fresh shuffled pass. And in a
-cluster every worker saves, since saving may need all of them, but only the chief's checkpoints are
-kept in the run folder; the others save to a folder of their own (`save_to`), and all resume from the
-chief's.
+A run saves one to `<run>/checkpoints/` every `checkpoint_every` epochs, at its end and when a signal
+stops it; TensorFlow's `CheckpointManager` keeps the latest three. One holds the model's variables
+(each dropout layer's `SeedGenerator` among them), the optimizer's, where the shuffling of the
+training rows is (`looptrain.loop.epoch`), the early-stopping state, the best weights and the
+history: a resumed run gives the numbers the run would have given without stopping. A checkpoint
+that cannot be written leaves none of its files behind (`WriteFailed`); a damaged latest one is
+passed over for the newest that reads whole. docs/resume-and-errors.md says what survives what, and
+docs/distributed.md what changes under a `tf.distribute` strategy. What is not here: when to save
+(the loop decides) and the run's other files (`train`).
 """
 
 import json

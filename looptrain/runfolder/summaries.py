@@ -44,9 +44,9 @@ class Summaries:
         self.write_scalars = tf.function(self.scalars, input_signature=[
             tf.TensorSpec([None], tf.int64), tf.TensorSpec([None, len(TRAIN_NAMES + VALIDATION_NAMES)])
         ]).get_concrete_function()
-        # The histograms likewise: a dozen operations a kernel, an order of magnitude faster as one
-        # graph than op by op; tracing it once costs less than a Tiny run's histogram epochs would
-        # take op by op.
+        # The histograms likewise: a dozen operations a kernel, much faster as one graph than op by
+        # op; tracing it once costs less than a Tiny run's histogram epochs would take op by op
+        # (docs/performance.md, "Per-epoch costs", has the times).
         self.write_histograms = tf.function(self.histograms, input_signature=[
             tf.TensorSpec([], tf.int64)]).get_concrete_function() if histogram_every else None
         self.waiting_epochs, self.waiting_values = [], []
@@ -57,9 +57,9 @@ class Summaries:
     def write(self, epoch: int, results: dict) -> None:
         self.waiting_epochs.append(epoch)
         self.waiting_values.append([results[name] for name in TRAIN_NAMES + VALIDATION_NAMES])
-        # Even one trip costs a quarter of a millisecond, a tenth of Tiny's epoch, so the scalars wait
-        # and go at most once a second. TensorBoard sees no difference: the writers buffer events
-        # for up to two minutes before they reach the file.
+        # Even one trip costs a noticeable share of Tiny's epoch (docs/performance.md, "Per-epoch
+        # costs"), so the scalars wait and go at most once a second. TensorBoard sees no difference:
+        # the writers buffer events for up to two minutes before they reach the file.
         if time.monotonic() - self.last_written >= 1.0:
             self.write_waiting()
         # As Keras's `histogram_freq`: epochs 0, M, 2M, ...; a histogram of 800,000 weights is
@@ -118,8 +118,8 @@ class Summaries:
 def histogram(tag: str, values: tf.Tensor, buckets: int = 30) -> None:
     """What `tf.summary.histogram` writes (30 equal buckets from the smallest value to the largest, as
     rows of left edge, right edge, count), counted with `tf.histogram_fixed_width`. TensorBoard's own
-    op counts with a one-hot matrix of values × buckets in float64: 63 MB for one 512×512 kernel, which
-    would make the histograms the largest thing a run holds in memory."""
+    op counts with a one-hot matrix of values × buckets in float64, thirty float64s for every weight,
+    which for a 512×512 kernel would make the histograms the largest thing a run holds in memory."""
     values = tf.reshape(tf.cast(values, tf.float64), [-1])
     low, high = tf.reduce_min(values), tf.reduce_max(values)
     if low == high:  # one value only: as TensorBoard's op, all the count in the last bucket, of no width
