@@ -1,16 +1,13 @@
 """What looptrain may replace: the folders and files it wrote itself, and nothing else.
 
 A run folder is looptrain's when it holds looptrain's `config.json`, which a run writes before
-anything else, and nothing but what a run writes: `history.csv`, `best.weights.h5`, `curves.png`,
-TensorBoard's event files in `train/` and `validation/`, TensorFlow's checkpoint files in
-`checkpoints/`, its lock, and the temporary files of a write that was cut short. A sweep folder
-(`looptrain.runfolder.sweep`) is looptrain's when it holds looptrain's `sweep.json` and nothing but run folders
-of its points. Anything else in such a folder is the user's: looptrain then refuses the folder whole,
-before anything trains, and deletes nothing. An empty folder holds nothing to lose and may be used.
-
-A single file looptrain writes outside a run folder (a comparison picture, `looptrain.plot --out`,
-`looptrain.report`'s Markdown) carries looptrain's signature in its metadata or its first line, and
-an existing file is replaced only if it carries it. What is not here: writing files whole
+anything else, and nothing but what a run writes (`RUN_FILES`, `RUN_FOLDERS`, its lock, the
+temporary files of a write cut short); a sweep folder (`looptrain.runfolder.sweep`) when it holds
+looptrain's `sweep.json` and nothing but its points' run folders. Anything else in such a folder is
+the user's: the folder is refused whole, before anything trains, and nothing is deleted; an empty
+folder may be used. A file looptrain writes outside a run folder (a comparison picture, the report's
+Markdown) carries looptrain's signature, and only a file that carries it is replaced.
+docs/resume-and-errors.md says what survives what. What is not here: writing files whole
 (`files`), and one process to a folder (`lock`).
 """
 
