@@ -7,6 +7,7 @@ An experiment file holds a docstring (what it shows, the command, what to expect
 """
 
 import importlib.util
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,3 +59,39 @@ def load_experiment(path: str | Path, overrides: dict | None = None) -> Experime
     name = path.stem.title()
     return Experiment(name=name, path=path, description=docstring[0] if docstring else name, config=config,
                       build_model=module.build_model)
+
+
+def check_model(experiment: Experiment) -> None:
+    """Build the experiment's model once and feed it two rows of zeros as wide as its data: a model
+    that cannot train on the data (another input width, more than one output, no model at all) is an
+    `InputError` naming the file, before anything trains, rather than a traceback from inside the
+    traced step."""
+    import keras  # here, not above: reading an experiment's configuration needs no TensorFlow
+    import numpy as np
+
+    from looptrain.data.columns import N_FEATURES
+    from looptrain.data.reviews import NUM_WORDS
+
+    width, what = (NUM_WORDS, "word flags") if experiment.config.dataset == "imdb" else (N_FEATURES, "features")
+    where = f"experiment file {experiment.path}: build_model()"
+    try:
+        model = experiment.build_model()
+    except Exception as error:
+        raise InputError(f"{where} failed: {type(error).__name__}: {first_line(error)}") from None
+    if not isinstance(model, keras.Model):
+        raise InputError(f"{where} returned {type(model).__name__}, not a Keras model")
+    try:
+        outputs = model(np.zeros((2, width), "float32"), training=False)
+    except Exception as error:
+        raise InputError(f"{where}'s model cannot take the data's {width} {what}: {first_line(error)}") from None
+    shape = tuple(outputs.shape) if hasattr(outputs, "shape") else type(outputs).__name__
+    if shape != (2, 1):
+        raise InputError(f"{where}'s model gives {shape} for 2 rows of {what}; the loss needs one number a row, (2, 1)")
+
+def first_line(error: Exception) -> str:
+    """The first line of an error's message that says what went wrong: Keras's messages are long, and
+    open with a heading ("Exception encountered when calling Sequential.call().") that does not."""
+    message = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # Keras sets a word in bold for terminals
+    lines = [line.strip() for line in message.splitlines()
+             if line.strip() and not line.startswith("Exception encountered when calling")]
+    return lines[0] if lines else type(error).__name__

@@ -36,6 +36,7 @@ from looptrain.runfolder.history import read_history, write_history
 from looptrain.runfolder.interruption import Interruption
 from looptrain.runfolder.lock import FolderLock
 from looptrain.runfolder.summaries import Summaries
+from looptrain.runfolder.weights_file import write_weights
 
 
 def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter, resume: bool = False,
@@ -211,7 +212,7 @@ def write_outputs(run_dir: Path, name: str, model: keras.Model, history: History
     even after one fails; the first failure of the run is kept in `history.write_failure`."""
     outputs = [("history.csv", lambda: write_history(run_dir / "history.csv", history.epochs))]
     if history.best_epoch is not None:  # else the model holds no epoch worth keeping (a fault in the first)
-        outputs.append(("best.weights.h5", lambda: write_whole(run_dir / "best.weights.h5", model.save_weights)))
+        outputs.append(("best.weights.h5", lambda: write_weights(run_dir / "best.weights.h5", model)))
     if history.epochs:
         outputs.append(("curves.png", lambda: write_whole(run_dir / "curves.png", lambda path: plot_histories(
             {name: read_history(run_dir / "history.csv")}, path))))

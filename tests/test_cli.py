@@ -71,3 +71,31 @@ def test_an_experiment_without_a_model_is_refused(tmp_path):
     finished = run("empty.py", cwd=tmp_path)
     assert finished.returncode == 2
     assert finished.stderr == "looptrain: error: experiment file empty.py defines no build_model() function\n"
+
+
+@pytest.mark.parametrize("model, message", [
+    ("keras.Sequential([keras.Input((20,)), keras.layers.Dense(1)])",
+     "build_model()'s model cannot take the data's 28 features: Input 0 with name 'None' of layer 'dense' is "
+     "incompatible with the layer: expected axis -1 of input shape to have value 20, but received input with "
+     "shape (2, 28)"),
+    ("keras.Sequential([keras.Input((28,)), keras.layers.Dense(2)])",
+     "build_model()'s model gives (2, 2) for 2 rows of features; the loss needs one number a row, (2, 1)"),
+    ("None", "build_model() returned NoneType, not a Keras model"),
+    ("keras.Sequential([keras.layers.Dense(-1)])", "build_model() failed: ValueError: "),
+])
+def test_a_model_that_cannot_train_on_the_data_is_refused_before_anything_trains(tmp_path, model, message):
+    (tmp_path / "mine.py").write_text(f'"""My own."""\nimport keras\n\n\ndef build_model():\n    return {model}\n')
+    finished = run("mine.py", "--logdir", "runs", cwd=tmp_path)
+    assert finished.returncode == 2
+    [line] = finished.stderr.splitlines()
+    assert line.startswith(f"looptrain: error: experiment file mine.py: {message}"), line
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_logdir_below_a_file_is_bad_input(tmp_path):
+    (tmp_path / "notes").write_text("mine")
+    finished = run(str(REPO / "experiments" / "tiny.py"), "--logdir", "notes/runs", cwd=tmp_path)
+    assert finished.returncode == 2
+    assert finished.stderr == ("looptrain: error: notes/runs/tiny cannot be made: "
+                               f"{tmp_path / 'notes'} is a file, not a folder; choose another --logdir\n")
+    assert (tmp_path / "notes").read_text() == "mine"

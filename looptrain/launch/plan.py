@@ -15,7 +15,7 @@ from pathlib import Path
 
 from looptrain.config import Config
 from looptrain.errors import InputError
-from looptrain.experiment import load_experiment
+from looptrain.experiment import check_model, load_experiment
 from looptrain.launch.quiet import import_tensorflow_quietly
 from looptrain.runfolder.history import read_run, summarize
 from looptrain.runfolder.sweep import Sweep, point_folder, read_record
@@ -50,9 +50,10 @@ def check_experiments(paths: list[str], fields: dict, sweep: Sweep | None) -> li
     checked = []
     for path in paths:
         experiment = load_experiment(path, fields)
+        check_model(experiment)
         for value in sweep.values if sweep else ():
             try:
-                load_experiment(path, {**fields, sweep.field: value})
+                check_model(load_experiment(path, {**fields, sweep.field: value}))
             except InputError as error:
                 raise InputError(f"--sweep {sweep.label(value)}: {error}") from None
         checked.append(Checked(experiment.path, experiment.name, experiment.config))

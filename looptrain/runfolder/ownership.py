@@ -44,6 +44,11 @@ def check_folder(folder: Path, advice: str = "choose another --logdir") -> None:
     """Refuse `folder` unless it is absent, empty, or a run or sweep folder that holds only what
     looptrain writes: one line naming the folder, what in it is not looptrain's, and what to do."""
     if not folder.exists():
+        # A folder that is not there yet is made later, and cannot be below a file: known now, not at the
+        # first write.
+        blocking = next((parent for parent in folder.absolute().parents if parent.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise InputError(f"{folder} cannot be made: {blocking} is a file, not a folder; {advice}")
         return
     if not folder.is_dir():
         raise InputError(f"{folder} is a file, not a folder looptrain wrote: {advice}, or move it away yourself")
