@@ -46,8 +46,8 @@ TUTORIAL_FIELDS = {
     "patience": 20,  # the tutorial runs all 20 epochs; early stopping still keeps the best epoch's weights
     "decay_epochs": 0,  # the tutorial's plain Adam(): a constant rate of 1e-3, no schedule
     # XLA for the same numbers on every run. Without it TensorFlow's CPU kernels, on these 10,000-wide
-    # inputs, differ between runs in the last digit (measured: two runs of Bigger part at epoch 1),
-    # and overfitting makes that grow. With it, runs repeat exactly.
+    # inputs, differ between runs in the last digit (tests/test_imdb.py shows two runs of Bigger
+    # parting), and overfitting makes that grow. With it, runs repeat exactly.
     "jit_compile": True,
 }
 
