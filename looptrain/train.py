@@ -194,7 +194,6 @@ def end_run(name: str, run_dir: Path, history: History, written: list[str], sign
     return history
 
 
-
 def start_run_folder(run_dir: Path, resume: bool, record: dict) -> None:
     """Make the run folder ready: a fresh run deletes what an earlier run of looptrain's left there
     (and only that), then writes config.json, which marks the folder as looptrain's."""
