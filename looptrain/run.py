@@ -24,6 +24,7 @@ from looptrain.errors import ArgumentParser, InputError, Interrupted, NumericalF
 from looptrain.launch.console import make_reporter
 from looptrain.launch.isolation import ProcessDied, in_own_process
 from looptrain.launch.plan import check_experiments, finished_row, plan_runs, run_folder, sweep_done, train_planned_run
+from looptrain.launch.quiet import import_tensorflow_quietly
 from looptrain.results.aggregate import seed_row
 from looptrain.runfolder import lock, ownership
 from looptrain.runfolder.files import failed, write_whole
@@ -108,12 +109,14 @@ def main(argv=None) -> int:
         if apart:
             experiments = in_own_process(check_experiments, args.experiments, fields, sweep)
         else:
-            experiments = check_experiments(args.experiments, fields, sweep)  # imports TensorFlow, quietly
+            import_tensorflow_quietly()
             from looptrain.loop.distribute import is_chief, make_strategy
 
-            # Before TensorFlow runs any op: a multi-worker strategy joins its cluster at program start.
+            # Before TensorFlow runs any op, checking the experiments' models among them: a multi-worker
+            # strategy joins its cluster at program start.
             strategy = make_strategy(args.distribute)
             chief = is_chief(strategy)  # the only process that writes
+            experiments = check_experiments(args.experiments, fields, sweep)
         runs = plan_runs(experiments, args.logdir, sweep, args.resume)
         folders = [run_folder(args.logdir, experiment) for experiment in experiments]
         several = len(runs) > 1 or sweep is not None
