@@ -6,11 +6,13 @@ stops it; TensorFlow's `CheckpointManager` keeps the latest three. One holds the
 training rows is (`looptrain.loop.epoch`), the early-stopping state, the best weights and the
 history: a resumed run gives the numbers the run would have given without stopping. A checkpoint
 that cannot be written leaves none of its files behind (`WriteFailed`); a damaged latest one is
-passed over for the newest that reads whole. docs/resume-and-errors.md says what survives what, and
+passed over for the newest that reads whole; what a run killed while saving leaves, and the manager
+would keep for good, is removed (`tidy`). docs/resume-and-errors.md says what survives what, and
 docs/distributed.md what changes under a `tf.distribute` strategy. What is not here: when to save
 (the loop decides) and the run's other files (`train`).
 """
 
+import contextlib
 import json
 import math
 import re
@@ -66,6 +68,8 @@ class Checkpoints:
         self.best_value.assign(stopper.best_value)
         self.best_epoch.assign(-1 if stopper.best_epoch is None else stopper.best_epoch)
         self.epochs_without_improvement.assign(stopper.epochs_without_improvement)
+        listed = self.save_to / "checkpoint"
+        listed_before = listed.read_bytes() if listed.exists() else None
         try:
             self.manager.save(checkpoint_number=len(epochs))  # named by the epochs done: ckpt-50, ckpt-100, ...
         except (tf.errors.OpError, OSError) as error:
@@ -75,7 +79,15 @@ class Checkpoints:
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
             for path in self.save_to.glob("checkpoint.tmp*"):
                 path.unlink()
+            # The list is written twice, before and after the oldest checkpoint is deleted: where the
+            # second write is refused (the first save, whose list is a new file, on a disk with room
+            # for one list only), the first one names the checkpoint just removed. It goes back.
+            if listed_before is None:
+                listed.unlink(missing_ok=True)
+            elif listed.read_bytes() != listed_before:
+                files.write_whole(listed, lambda path: path.write_bytes(listed_before))
             raise files.failed(self.save_to / f"ckpt-{len(epochs)}", error) from None
+        self.tidy()
 
     def check_resumable(self) -> None:
         """Choose the checkpoint to resume from, before anything is written: the newest that reads
@@ -111,7 +123,25 @@ class Checkpoints:
         stopper.best_value = float(self.best_value.numpy())
         stopper.best_epoch = None if self.best_epoch.numpy() < 0 else int(self.best_epoch.numpy())
         stopper.epochs_without_improvement = int(self.epochs_without_improvement.numpy())
+        self.tidy(also_keep=self.resume_from)
         return json.loads(self.history.numpy().decode())
+
+    def tidy(self, also_keep: str | None = None) -> None:
+        """Keep the newest KEEP checkpoints (and `also_keep`) and remove what a run killed while saving
+        left beside them. TensorFlow's manager moves a checkpoint into place, then lists it, then
+        deletes the oldest: killed between the first two, it never lists that checkpoint and so never
+        deletes it; killed between the last two, an extra one stays while no new save comes, for good
+        when the run was at its end. Also a data file without its index, a checkpoint's temporary
+        folder, a temporary copy of the list. Called when nothing is being saved: after a save, and
+        once a resumed run holds its folder. A file that will not go is left for the next time."""
+        keep = {Path(path).name for path in saved_checkpoints(self.save_to)[:KEEP]}
+        keep |= {Path(also_keep).name} if also_keep else set()
+        for path in [*self.save_to.glob("ckpt-*"), *self.save_to.glob("checkpoint.tmp*")]:
+            with contextlib.suppress(OSError):
+                if path.is_dir():  # ckpt-N_temp/
+                    shutil.rmtree(path)
+                elif not path.name.startswith("ckpt-") or path.name.split(".")[0] not in keep:
+                    path.unlink()
 
 
 def saved_checkpoints(folder: Path) -> list[str]:
