@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import REPO, made_up_rows, write_rows
-from looptrain.errors import InputError, WriteFailed
+from looptrain.errors import InputError
 from looptrain.experiment import load_experiment
 from looptrain.launch.console import DotsReporter
 from looptrain.train import train
@@ -71,9 +71,9 @@ def test_a_folder_that_is_not_a_looptrain_run_is_refused(tmp_path):
     assert (run_dir / "train" / "events.out.tfevents.someone-elses").read_text() == "TensorBoard logs of another tool"
 
 
-def test_a_run_folder_that_cannot_be_made_is_a_failed_write(tmp_path):
+def test_a_run_folder_below_a_file_is_refused_before_anything_trains(tmp_path):
     data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
     (tmp_path / "runs").write_text("a file where the log folder should be")
-    with pytest.raises(WriteFailed, match=f"cannot write {tmp_path}/runs/tiny: Not a directory"):
+    with pytest.raises(InputError, match=f"{tmp_path}/runs/tiny cannot be made: {tmp_path}/runs is a file"):
         train(load_experiment(REPO / "experiments" / "tiny.py", SHRUNK), data_path, tmp_path / "runs" / "tiny",
               DotsReporter())
