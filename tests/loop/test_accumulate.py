@@ -15,14 +15,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import assert_same_weights
+from conftest import REPO, assert_same_weights, made_up_rows, write_rows
 from looptrain.data.higgs import Data
 from looptrain.data.simulation import synthetic
+from looptrain.experiment import load_experiment
+from looptrain.launch.console import DotsReporter
 from looptrain.loop import epoch
 from looptrain.loop.fit import run_epochs
 from looptrain.loop.optimizer import make_optimizer
 from looptrain.loop.step import make_metrics, make_steps
 from looptrain.models.mlp import mlp
+from looptrain.train import train as train_run
 
 ROWS, VALIDATION, BATCH, ACCUMULATE, EPOCHS = 2000, 500, 500, 4, 2
 DECAY_STEPS = 2  # the rate halves over two updates
@@ -93,3 +96,29 @@ def test_the_clipped_case_clips():
         loss = keras.losses.BinaryCrossentropy(from_logits=True)(labels[:BATCH], whole(features[:BATCH], training=True))
         loss += tf.add_n(whole.losses)
     assert float(tf.linalg.global_norm(tape.gradient(loss, whole.trainable_variables))) > 3 * CLIP
+
+
+def test_an_epoch_is_whole_updates():
+    table = synthetic.generate(2300 + VALIDATION, seed=3).astype("float32")
+    tensors = map(tf.constant, [table[VALIDATION:, 1:], table[VALIDATION:, :1], table[:VALIDATION, 1:],
+                                table[:VALIDATION, :1]])
+    # 2,300 rows are 18 micro-batches of 125, but 4 updates of 500: an update never spans two epochs.
+    assert Data(*tensors, batch_size=125, accumulate=4).steps_per_epoch == 16
+
+
+def test_a_run_with_accumulate_4_has_the_history_of_one_without(tmp_path):
+    """Through `train`, what the command runs: the micro-batches, the steps' means over their own
+    rows and the schedule counted in updates (a decay over one epoch shows a wrong count)."""
+    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(600))
+    fields = {"n_validation": 100, "n_train": 400, "batch_size": 100, "max_epochs": 3, "decay_epochs": 1,
+              "histogram_every": 0}
+
+    def history(accumulate):
+        experiment = load_experiment(REPO / "experiments" / "medium.py", {**fields, "accumulate": accumulate})
+        epochs = train_run(experiment, data_path, tmp_path / f"accumulate={accumulate}", DotsReporter()).epochs
+        return {name: [results[name] for results in epochs] for name in RESULTS}
+
+    plain, accumulated = history(1), history(4)
+    for name in RESULTS:
+        np.testing.assert_allclose(accumulated[name], plain[name], rtol=1e-5, err_msg=name)
+    assert plain["learning_rate"][2] < 0.4 * plain["learning_rate"][0]
