@@ -46,6 +46,18 @@ class Config:
     # exactly: `reviews.TUTORIAL_FIELDS`); it hardly pays for Medium and Large. The compiler costs
     # memory while it compiles the first epoch (docs, performance page).
     jit_compile: bool = False
+    # What a copied loop adds next, each Keras's own machinery met by the step (docs/training-options.md).
+    # "float32"; "mixed_bfloat16": the hidden layers compute in bfloat16 while their weights stay
+    # float32; "mixed_float16": float16, and the step scales the loss so that small gradients do not
+    # vanish (Keras's LossScaleOptimizer). The output layer and the loss stay float32 in both.
+    precision: str = "float32"
+    clip_global_norm: float = 0.0  # above 0: each update's gradients scaled down to this global norm at most; 0: off
+    # Micro-batches per update: each train step takes batch_size / accumulate rows, and the optimizer
+    # applies the mean of `accumulate` steps' gradients, one update of batch_size rows. 1: off.
+    accumulate: int = 1
+    # Above 0: Keras keeps an exponential moving average of the weights with this momentum (0.99: about
+    # the last hundred updates), which the validation, the best weights and best.weights.h5 use. 0: off.
+    weight_average: float = 0.0
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -58,16 +70,21 @@ class Config:
             # float("nan") and float("inf") parse, but no rate, delta or decay can be either.
             if field.type is float and not math.isfinite(getattr(self, field.name)):
                 raise InputError(f"field {field.name!r} must be a finite number, got {value!r}")
-        for name in ("n_validation", "n_train", "batch_size", "max_epochs"):
+        for name in ("n_validation", "n_train", "batch_size", "max_epochs", "accumulate"):
             if getattr(self, name) <= 0:
                 raise InputError(f"field {name!r} must be positive, got {getattr(self, name)}")
         for name in ("patience", "min_delta", "learning_rate", "decay_epochs", "weight_decay", "histogram_every",
-                     "checkpoint_every"):
+                     "checkpoint_every", "clip_global_norm", "weight_average"):
             if getattr(self, name) < 0:
                 raise InputError(f"field {name!r} must not be negative, got {getattr(self, name)}")
         if self.n_train < self.batch_size:  # said here, before a data file is blamed for having too few rows
             raise InputError(f"field 'n_train' ({self.n_train}) must be at least one batch, batch_size "
                              f"({self.batch_size}): an epoch trains on whole batches")
+        if self.batch_size % self.accumulate:
+            raise InputError(f"field 'accumulate' ({self.accumulate}) must divide batch_size ({self.batch_size}): "
+                             f"an update is that many micro-batches of equal size")
+        if self.weight_average >= 1:
+            raise InputError(f"field 'weight_average' must be below 1 (a momentum; 0 is off), got {self.weight_average}")
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise InputError(f"field {name!r} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
@@ -84,7 +101,8 @@ FIELD_TYPES = {field.name: field.type for field in dataclasses.fields(Config)}
 # The text fields, and the words each may be.
 BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "on": True,
                  "false": False, "0": False, "no": False, "off": False}
-CHOICES = {"loop": ("epoch", "step"), "dataset": ("higgs", "imdb"), "outputs": ("logits", "probabilities")}
+CHOICES = {"loop": ("epoch", "step"), "dataset": ("higgs", "imdb"), "outputs": ("logits", "probabilities"),
+           "precision": ("float32", "mixed_bfloat16", "mixed_float16")}
 
 
 def parse_set(assignments: list[str]) -> dict:

@@ -72,10 +72,14 @@ def check_model(experiment: Experiment) -> None:
     from looptrain.data.columns import N_FEATURES
     from looptrain.data.reviews import NUM_WORDS
 
+    from looptrain.loop.precision import build_model
+
     width, what = (NUM_WORDS, "word flags") if experiment.config.dataset == "imdb" else (N_FEATURES, "features")
     where = f"experiment file {experiment.path}: build_model()"
     try:
-        model = experiment.build_model()
+        model = build_model(experiment.build_model, experiment.config.precision)  # in the run's precision
+    except InputError as error:
+        raise InputError(f"{where}: {error}") from None
     except Exception as error:
         raise InputError(f"{where} failed: {type(error).__name__}: {first_line(error)}") from None
     if not isinstance(model, keras.Model):

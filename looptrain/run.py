@@ -58,6 +58,9 @@ def make_parser() -> ArgumentParser:
                         help="run the steps as plain Python, for a debugger (slower; LOOPTRAIN_EAGER=1 does the same)")
     parser.add_argument("--distribute", choices=["mirrored", "multiworker"],
                         help="train on all local devices (mirrored) or on the machines in TF_CONFIG (multiworker)")
+    parser.add_argument("--profile", type=int, metavar="EPOCH",
+                        help="trace this epoch (counted from 0) with TensorFlow's profiler, into each run's folder "
+                             "(TensorBoard's Profile tab; docs/training-options.md)")
     return parser
 
 
@@ -99,6 +102,8 @@ def main(argv=None) -> int:
             fields["max_epochs"] = args.max_epochs
         if args.seed is not None:
             fields["seed"] = args.seed
+        if args.profile is not None and args.profile < 0:
+            raise InputError(f"--profile EPOCH counts epochs from 0, got {args.profile}")
         sweep = parse_sweep(args.sweep) if args.sweep else None
         eager = eager_requested(args.eager, os.environ)
         # Several runs train each in a process of its own, so that one run's memory is returned before
@@ -116,7 +121,7 @@ def main(argv=None) -> int:
             # strategy joins its cluster at program start.
             strategy = make_strategy(args.distribute)
             chief = is_chief(strategy)  # the only process that writes
-            experiments = check_experiments(args.experiments, fields, sweep)
+            experiments = check_experiments(args.experiments, fields, sweep, args.distribute is not None)
         runs = plan_runs(experiments, args.logdir, sweep, args.resume)
         folders = [run_folder(args.logdir, experiment) for experiment in experiments]
         several = len(runs) > 1 or sweep is not None
@@ -186,7 +191,7 @@ def launch_run(run, fields: dict, args, reporter, strategy, apart: bool) -> dict
     summary row; a run a signal ended, in either process, is `Stopped`."""
     try:
         if apart:
-            return in_own_process(train_planned_run, run, fields, args.data, args.dots)
+            return in_own_process(train_planned_run, run, fields, args.data, args.dots, None, None, args.profile)
         return train_in_this_process(run, fields, args, reporter, strategy)
     except Interrupted as interruption:
         raise Stopped(run, str(interruption), interruption.exit_code) from None
@@ -226,7 +231,7 @@ def train_in_this_process(run, fields: dict, args, reporter, strategy) -> dict:
     from looptrain.loop.lost_worker import lost_worker_errors, worker_lost
 
     try:
-        return train_planned_run(run, fields, args.data, args.dots, reporter, strategy)
+        return train_planned_run(run, fields, args.data, args.dots, reporter, strategy, args.profile)
     except lost_worker_errors(args.distribute == "multiworker") as error:
         raise worker_lost(run.name, error, strategy, run.folder) from None
 

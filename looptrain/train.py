@@ -24,15 +24,16 @@ from looptrain.config import Config
 from looptrain.data import higgs, reviews
 from looptrain.errors import Interrupted, NumericalFault, WriteFailed
 from looptrain.experiment import Experiment
-from looptrain.loop import distribute, epoch
+from looptrain.loop import distribute, epoch, precision, weight_average
 from looptrain.loop.fit import History, run_epochs
 from looptrain.loop.optimizer import make_optimizer
 from looptrain.loop.step import make_metrics, make_steps
 from looptrain.results.curves import plot_histories
-from looptrain.runfolder import ownership
+from looptrain.runfolder import ownership, profile
 from looptrain.runfolder.checkpoint import Checkpoints
 from looptrain.runfolder.files import failed, write_whole
-from looptrain.runfolder.history import read_history, write_history
+from looptrain.runfolder.hparams import write_session
+from looptrain.runfolder.history import read_history, summarize, write_history
 from looptrain.runfolder.interruption import Interruption
 from looptrain.runfolder.lock import FolderLock
 from looptrain.runfolder.summaries import Summaries
@@ -40,18 +41,18 @@ from looptrain.runfolder.weights_file import write_weights
 
 
 def train(experiment: Experiment, data_path: Path | str, run_dir: Path, reporter, resume: bool = False,
-          strategy: tf.distribute.Strategy | None = None) -> History:
+          strategy: tf.distribute.Strategy | None = None, profile_epoch: int | None = None) -> History:
     """Train one experiment into `run_dir`, replacing an earlier run there; with `resume`, carry on
     from the run's latest readable checkpoint instead, appending to its TensorBoard logs. `data_path`
     is what `higgs.resolve` made of `--data`: a HIGGS-layout file, or for an IMDB experiment which
     reviews. With a `strategy`, train on its replicas; a worker other than the chief writes nothing to
-    `run_dir`."""
+    `run_dir`. With `profile_epoch`, that epoch is traced by TensorFlow's profiler (`--profile`)."""
     chief = distribute.is_chief(strategy)
     if chief:
         ownership.check_folder(run_dir)  # before anything is built: a folder of the user's is refused whole
     training = build(experiment, data_path, run_dir, resume, strategy, chief, reporter)
     # Everything above can fail on bad input; only now is the run folder taken and written.
-    history, written, signal_number = train_in_folder(training, run_dir, resume, chief, reporter)
+    history, written, signal_number = train_in_folder(training, run_dir, resume, chief, reporter, profile_epoch)
     return end_run(experiment.name, run_dir, history, written, signal_number, reporter)
 
 
@@ -67,6 +68,7 @@ class Training:
     worker_checkpoints: tempfile.TemporaryDirectory | None  # where a worker other than the chief saves
     record: dict  # what config.json says of the run
     heading: str  # what the reporter shows as the run starts
+    evaluated: list  # the variables the validation sees, which the loop keeps as the best weights
 
 
 def build(experiment: Experiment, data_path: Path | str, run_dir: Path, resume: bool,
@@ -75,6 +77,8 @@ def build(experiment: Experiment, data_path: Path | str, run_dir: Path, resume: 
     all that bad input can make fail, so it fails with the run folder as it was. With `resume`, the
     checkpoint to carry on from is checked here, and restored by the loop."""
     config = experiment.config
+    if strategy is not None:
+        distribute.refuse_unsupported(config)
     if strategy is not None or tf.config.functions_run_eagerly():
         # The steps are called batch by batch under a strategy, whose replicas meet at every step to
         # add up their gradients, and in eager mode (for a debugger), where one epoch in one graph
@@ -87,18 +91,26 @@ def build(experiment: Experiment, data_path: Path | str, run_dir: Path, resume: 
     data = (reviews.load if config.dataset == "imdb" else higgs.load)(data_path, config)
     if data.shortfall:
         reporter.warn(data.shortfall)
+    if config.accumulate > 1:  # a train step takes a micro-batch; the optimizer adds up `accumulate` of them
+        data = dataclasses.replace(data, batch_size=config.batch_size // config.accumulate,
+                                   accumulate=config.accumulate)
     from_logits = config.outputs == "logits"
     # Under a strategy, variables made in its scope live on every replica and are kept equal.
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = experiment.build_model()
-        optimizer = make_optimizer(config.learning_rate, decay_steps=data.steps_per_epoch * config.decay_epochs,
-                                   weight_decay=config.weight_decay)
-        # Adam's moments made now, before anything is restored: an optimizer without its slots yet
-        # silently skips them in a checkpoint.
+        model = precision.build_model(experiment.build_model, config.precision)
+        optimizer = make_optimizer(config.learning_rate, decay_steps=data.steps_per_epoch // config.accumulate
+                                   * config.decay_epochs, weight_decay=config.weight_decay,
+                                   clip_global_norm=config.clip_global_norm, accumulate=config.accumulate,
+                                   weight_average=config.weight_average,
+                                   loss_scaling=precision.needs_loss_scaling(config.precision))
+        # Adam's moments (and the accumulators, the averages, the loss scale) made now, before anything
+        # is restored: an optimizer without its slots yet silently skips them in a checkpoint.
         optimizer.build(model.trainable_variables)
+        swap = weight_average.make_swap(model, optimizer)
         metrics = make_metrics(from_logits)
-    steps = make_steps(model, optimizer, metrics, config.batch_size, strategy, from_logits)
-    run_epoch, shuffling = make_epoch(config, steps, metrics, data, optimizer, strategy)
+    # A step's mean is over its own rows: the optimizer averages the micro-batches' gradients.
+    steps = make_steps(model, optimizer, metrics, data.batch_size, strategy, from_logits)
+    run_epoch, shuffling = make_epoch(config, steps, metrics, data, optimizer, strategy, swap)
 
     # A worker other than the chief saves its checkpoints to a temporary folder, removed at the end
     # (or, should bad input stop the run first, when the program exits).
@@ -119,24 +131,26 @@ def build(experiment: Experiment, data_path: Path | str, run_dir: Path, resume: 
     replicas = f", {strategy.num_replicas_in_sync} replicas" if strategy is not None else ""
     heading = (f"{experiment.description}\n  {model.count_params():,} parameters, {data.n_train:,} training rows"
                f"{replicas}, data: {data_path}")
-    return Training(experiment.name, config, model, run_epoch, checkpoints, worker_checkpoints, record, heading)
+    return Training(experiment.name, config, model, run_epoch, checkpoints, worker_checkpoints, record, heading,
+                    weight_average.evaluated_weights(model, optimizer))
 
 
-def make_epoch(config: Config, steps, metrics: dict, data, optimizer,
-               strategy: tf.distribute.Strategy | None) -> tuple[Callable[[], dict], object]:
+def make_epoch(config: Config, steps, metrics: dict, data, optimizer, strategy: tf.distribute.Strategy | None,
+               swap=None) -> tuple[Callable[[], dict], object]:
     """One epoch as the `loop` field says (`looptrain.loop.epoch`), and the state of its shuffling,
     which the checkpoints keep."""
     if config.loop == "epoch":
-        return epoch.in_one_graph(steps, metrics, data, optimizer, config.seed, config.jit_compile)
+        return epoch.in_one_graph(steps, metrics, data, optimizer, config.seed, config.jit_compile, swap)
     train_batches, validation_batches = data.train_batches(), data.validation_batches()
     if strategy is not None:
         train_batches = distribute.distribute_dataset(strategy, train_batches)
         validation_batches = distribute.distribute_dataset(strategy, validation_batches)
-    return epoch.step_by_step(steps, metrics, optimizer, train_batches, validation_batches, data.steps_per_epoch)
+    return epoch.step_by_step(steps, metrics, optimizer, train_batches, validation_batches, data.steps_per_epoch,
+                              swap)
 
 
-def train_in_folder(training: Training, run_dir: Path, resume: bool, chief: bool,
-                    reporter) -> tuple[History, list[str], int | None]:
+def train_in_folder(training: Training, run_dir: Path, resume: bool, chief: bool, reporter,
+                    profile_epoch: int | None = None) -> tuple[History, list[str], int | None]:
     """Take the run folder (its lock, then config.json), run the epochs, each one's results going to
     TensorBoard and the reporter, and write the run's files. Return the history, the names of the
     files written, and the signal that stopped the run if one did. A worker other than the chief takes
@@ -160,7 +174,9 @@ def train_in_folder(training: Training, run_dir: Path, resume: bool, chief: bool
             with Interruption() as interruption:
                 history = run_epochs(training.model, training.run_epoch, max_epochs=config.max_epochs,
                                      patience=config.patience, min_delta=config.min_delta, report=report,
-                                     checkpoints=training.checkpoints, resume=resume, stop_requested=interruption)
+                                     checkpoints=training.checkpoints, resume=resume, stop_requested=interruption,
+                                     evaluated=training.evaluated, around_epoch=profile.around_epoch(
+                                         run_dir, profile_epoch if chief else None))
         finally:
             if summaries is not None:
                 try:
@@ -170,7 +186,7 @@ def train_in_folder(training: Training, run_dir: Path, resume: bool, chief: bool
             if training.worker_checkpoints is not None:
                 training.worker_checkpoints.cleanup()
         history.write_failure = history.write_failure or closing_failure  # the first failure is the one to tell
-        written = write_outputs(run_dir, training.name, training.model, history) if chief else []
+        written = write_outputs(run_dir, training.name, training.model, history, training.config) if chief else []
     return history, written, interruption.signal_number
 
 
@@ -206,7 +222,7 @@ def start_run_folder(run_dir: Path, resume: bool, record: dict) -> None:
     write_whole(run_dir / "config.json", lambda path: path.write_text(json.dumps(record, indent=2) + "\n"))
 
 
-def write_outputs(run_dir: Path, name: str, model: keras.Model, history: History) -> list[str]:
+def write_outputs(run_dir: Path, name: str, model: keras.Model, history: History, config: Config) -> list[str]:
     """Write the run's files, the history first, and return the names of those written. Each is tried
     even after one fails; the first failure of the run is kept in `history.write_failure`."""
     outputs = [("history.csv", lambda: write_history(run_dir / "history.csv", history.epochs))]
@@ -222,6 +238,11 @@ def write_outputs(run_dir: Path, name: str, model: keras.Model, history: History
             written.append(file_name)
         except WriteFailed as failure:
             history.write_failure = history.write_failure or failure
+    try:  # TensorBoard's, as train/ and validation/ are: not among the files a failed run lists as kept
+        if history.epochs:
+            write_session(run_dir, name, config, summarize(name, history.epochs, history.best_epoch))
+    except WriteFailed as failure:
+        history.write_failure = history.write_failure or failure
     return written
 
 

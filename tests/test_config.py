@@ -10,6 +10,8 @@ def test_the_defaults_are_the_tutorials():
     config = Config()
     assert (config.n_validation, config.n_train, config.batch_size) == (1_000, 10_000, 500)
     assert (config.learning_rate, config.decay_epochs, config.patience, config.max_epochs) == (1e-3, 1000, 200, 10_000)
+    # The training options are all off: the tutorial's plain float32 step.
+    assert (config.precision, config.clip_global_norm, config.accumulate, config.weight_average) == ("float32", 0, 1, 0)
 
 
 def test_set_parses_values_by_the_fields_type():
@@ -37,6 +39,13 @@ def test_set_rejects_what_does_not_fit(assignment, message):
     ({"patience": -1}, "'patience' must not be negative"),
     ({"patience": True}, "'patience' must be int"),
     ({"batch": 5}, "unknown field"),
+    # The training options: a micro-batch must be whole rows, a momentum below 1, a norm not negative.
+    ({"accumulate": 3}, r"'accumulate' \(3\) must divide batch_size \(500\)"),
+    ({"accumulate": 0}, "'accumulate' must be positive"),
+    ({"weight_average": 1.0}, "'weight_average' must be below 1"),
+    ({"weight_average": -0.5}, "'weight_average' must not be negative"),
+    ({"clip_global_norm": -1.0}, "'clip_global_norm' must not be negative"),
+    ({"precision": "bfloat16"}, "'precision' must be one of float32, mixed_bfloat16, mixed_float16, got 'bfloat16'"),
 ])
 def test_fields_are_checked(fields, message):
     with pytest.raises(InputError, match=message):

@@ -112,10 +112,13 @@ def test_pdb_stops_in_the_train_step_on_every_batch_with_real_numbers(tmp_path):
     assert all(effect > 0 for effect in effects)  # training=True: dropout changed the logits
 
 
-def test_the_readme_sets_the_breakpoint_on_the_line_it_names():
-    readme = (REPO / "README.md").read_text()
+@pytest.mark.parametrize("page", ["README.md", "README.ko.md"])
+def test_the_readmes_set_the_breakpoint_on_the_line_they_name_and_move_on_to_the_update(page):
+    readme = (REPO / page).read_text()
     [number] = re.findall(r"break looptrain/loop/step\.py:(\d+)", readme)
     assert int(number) == line_of(STEP_FILE, "loss = data_loss + regularization")
+    [until] = re.findall(r"`until (\d+)`", readme)
+    assert int(until) == line_of(STEP_FILE, "optimizer.apply_gradients(zip(gradients, model.trainable_variables))")
 
 
 def test_the_launch_configurations_run_looptrain_eagerly():

@@ -49,8 +49,9 @@ class Data:
     train_labels: tf.Tensor  # (n_train, 1): shaped like the model's output
     validation_features: tf.Tensor
     validation_labels: tf.Tensor
-    batch_size: int
+    batch_size: int  # the rows of one train step: a micro-batch when the optimizer accumulates
     shortfall: str | None = None  # a warning to show once when the file had fewer rows than asked
+    accumulate: int = 1  # steps per optimizer update (`Config.accumulate`): an epoch is whole updates
 
     @property
     def n_train(self) -> int:  # rows actually used for training (fewer than asked if the file is short)
@@ -61,8 +62,8 @@ class Data:
         return int(self.validation_labels.shape[0])
 
     @property
-    def steps_per_epoch(self) -> int:  # full batches in one pass over the training rows
-        return self.n_train // self.batch_size
+    def steps_per_epoch(self) -> int:  # the steps of the full updates in one pass over the training rows
+        return self.n_train // (self.batch_size * self.accumulate) * self.accumulate
 
     def train_batches(self) -> tf.data.Dataset:
         """Endless batches, the tutorial's `shuffle(N_TRAIN).repeat().batch(BATCH_SIZE)`: shuffling over

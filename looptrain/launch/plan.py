@@ -39,21 +39,29 @@ class PlannedRun:
     resume: bool  # carry on from the folder's checkpoint
 
 
-def check_experiments(paths: list[str], fields: dict, sweep: Sweep | None) -> list[Checked]:
+def check_experiments(paths: list[str], fields: dict, sweep: Sweep | None, distributed: bool = False) -> list[Checked]:
     """Load every experiment file with the command's fields, and with each value of the sweep: any
-    problem is an `InputError` before anything trains. This imports TensorFlow (experiment files
-    import Keras), so a command of several runs asks it of a process of its own."""
+    problem is an `InputError` before anything trains, a field the loop cannot honour under
+    `--distribute` among them. This imports TensorFlow (experiment files import Keras), so a command of
+    several runs asks it of a process of its own."""
     if sweep is not None and sweep.field in fields:
         raise InputError(f"--sweep {sweep.field}: the command sets it too (--set, --seed or --max-epochs); "
                          f"give it one way")
     import_tensorflow_quietly()  # in whichever process this runs, before an experiment file imports Keras
+    from looptrain.loop.distribute import refuse_unsupported
+
+    def check(experiment):
+        if distributed:
+            refuse_unsupported(experiment.config)
+        check_model(experiment)
+
     checked = []
     for path in paths:
         experiment = load_experiment(path, fields)
-        check_model(experiment)
+        check(experiment)
         for value in sweep.values if sweep else ():
             try:
-                check_model(load_experiment(path, {**fields, sweep.field: value}))
+                check(load_experiment(path, {**fields, sweep.field: value}))
             except InputError as error:
                 raise InputError(f"--sweep {sweep.label(value)}: {error}") from None
         checked.append(Checked(experiment.path, experiment.name, experiment.config))
@@ -109,11 +117,11 @@ def finished_row(folder: Path, name: str) -> dict:
 
 
 def train_planned_run(run: PlannedRun, fields: dict, data_source: str, dots: bool, reporter=None,
-                      strategy=None) -> dict:
+                      strategy=None, profile_epoch: int | None = None) -> dict:
     """Train one planned run in the process that calls this, and return its summary row. `fields` are
     the command's; `data_source` is `--data`. A command of several runs calls this in a process of its
     own, which makes its own reporter; a command of one run passes its reporter, and its strategy
-    under `--distribute`."""
+    under `--distribute`. `profile_epoch` is `--profile`'s."""
     import_tensorflow_quietly()
     from looptrain.data import cache, higgs
     from looptrain.launch.console import make_reporter
@@ -125,5 +133,5 @@ def train_planned_run(run: PlannedRun, fields: dict, data_source: str, dots: boo
     data_path = higgs.resolve(data_source, experiment.config, progress=reporter.rows_made)
     if isinstance(data_path, cache.InMemory):
         reporter.warn(f"{data_path.why}; making the rows in memory for this run instead")
-    history = train(experiment, data_path, run.folder, reporter, run.resume, strategy)
+    history = train(experiment, data_path, run.folder, reporter, run.resume, strategy, profile_epoch)
     return summarize(run.name, history.epochs, history.best_epoch)

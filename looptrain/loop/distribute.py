@@ -66,6 +66,26 @@ def check_tf_config(text: str | None) -> None:
                          f'{len(cluster[role])} "{role}" addresses, got {index!r}')
 
 
+# What the loop cannot do under a strategy, and why: Keras's optimizer does each of these on every
+# replica's own part of the gradients, before it adds them up (docs/distributed.md).
+UNSUPPORTED = {
+    "clip_global_norm": (lambda config: config.clip_global_norm > 0,
+                         "Keras would clip each replica's share of the gradients, not their sum"),
+    "accumulate": (lambda config: config.accumulate > 1,
+                   "each replica's accumulators would hold its own sums, and a checkpoint keeps one replica's"),
+    "precision": (lambda config: config.precision == "mixed_float16",
+                  "Keras's loss scaling would skip an update only when the first replica's gradients overflow"),
+}
+
+
+def refuse_unsupported(config) -> None:
+    """Refuse, with one line and before anything trains, a configuration field the loop cannot honour
+    under a strategy."""
+    for field, (applies, why) in UNSUPPORTED.items():
+        if applies(config):
+            raise InputError(f"--distribute cannot train with {field}={getattr(config, field)}: {why}")
+
+
 def is_chief(strategy: tf.distribute.Strategy | None) -> bool:
     """Whether this process writes the run folder: always without a cluster; in one, the "chief" task,
     or worker 0 when the cluster names no chief (TensorFlow's rule)."""

@@ -6,8 +6,11 @@ the whole epoch one `tf.function`: a fresh random order of all the training rows
 `shuffle(N_TRAIN)` gives), the rows gathered in that order a chunk at a time, the steps run in a
 `tf.while_loop`, then the validation, so that Python is entered once an epoch, not once a batch.
 docs/performance.md says why that pays and what a chunk costs. Both call the same steps
-(`looptrain.loop.step`), and both return the epoch's results as a dict of scalars and reset the
-metrics. What is not here: early stopping, files, the console.
+(`looptrain.loop.step`), both validate the weights' moving average instead of the weights when
+given its `swap` (`looptrain.loop.weight_average`), and both return the epoch's results as a dict of
+scalars and reset the metrics. Under gradient accumulation a batch here is a micro-batch and
+`data.steps_per_epoch` counts them; the optimizer does the rest. What is not here: early stopping,
+files, the console.
 """
 
 import tensorflow as tf
@@ -26,11 +29,12 @@ def read_results(metrics: dict) -> dict:
     return results
 
 
-def step_by_step(steps, metrics: dict, optimizer, train_batches, validation_batches, steps_per_epoch: int):
+def step_by_step(steps, metrics: dict, optimizer, train_batches, validation_batches, steps_per_epoch: int,
+                 swap=None):
     """An epoch as Python's loop over batches: `steps_per_epoch` batches from the endless
-    `train_batches`, then all of `validation_batches` (datasets, or a strategy's distributed ones).
-    Returns `(run_epoch, state)`: `state` is the training batches' iterator, which a checkpoint holds
-    to resume the same shuffled pass."""
+    `train_batches`, then all of `validation_batches` (datasets, or a strategy's distributed ones),
+    between two calls of `swap` if given. Returns `(run_epoch, state)`: `state` is the training
+    batches' iterator, which a checkpoint holds to resume the same shuffled pass."""
     train_batches = iter(train_batches)
 
     def run_epoch() -> dict:
@@ -38,16 +42,20 @@ def step_by_step(steps, metrics: dict, optimizer, train_batches, validation_batc
         for _ in range(steps_per_epoch):
             features, labels = next(train_batches)
             steps.train(features, labels)
+        if swap is not None:
+            swap()  # the averaged weights in, for the validation
         for features, labels in validation_batches:
             steps.evaluate(features, labels)
+        if swap is not None:
+            swap()  # and the trained weights back
         return {**read_results(metrics), "learning_rate": learning_rate}
 
     return run_epoch, train_batches
 
 
-def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: bool):
-    """An epoch as one graph, its steps and its validation compiled by XLA with `jit_compile`.
-    Returns `(run_epoch, state)`: `state` is the random generator that draws each epoch's order,
+def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: bool, swap=None):
+    """An epoch as one graph, its steps and its validation compiled by XLA with `jit_compile`, the
+    validation between two calls of `swap` if given. Returns `(run_epoch, state)`: `state` is the random generator that draws each epoch's order,
     which a checkpoint holds to resume the same sequence of orders."""
     shuffling = tf.random.Generator.from_seed(seed)
     batch_size, steps_per_epoch = data.batch_size, data.steps_per_epoch
@@ -76,10 +84,14 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
                                           tf.gather(data.train_labels, order[chunk]), batch_size)
             for step in tf.range(len(features)):
                 steps.train(features[step], labels[step])
+        if swap is not None:  # decided while tracing, as is the short batch below
+            swap()
         for batch in tf.range(len(validation_features)):
             steps.evaluate(validation_features[batch], validation_labels[batch])
-        if full < data.n_validation:  # decided while tracing: a short last batch, as `batch` leaves it
+        if full < data.n_validation:  # a short last batch, as `batch` leaves it
             steps.evaluate(*validation_rest)
+        if swap is not None:
+            swap()
         return read_results(metrics)
 
     @tf.function  # around the XLA part: XLA cannot compile the shuffle

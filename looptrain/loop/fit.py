@@ -5,9 +5,11 @@ spelled out: run one epoch (train, then validate; `looptrain.loop.epoch`) → co
 they are numbers → hand them to `report` → keep the best weights → checkpoint now and then → stop
 when patience runs out or a signal asks, or when `report` or a checkpoint could not be written. It
 knows nothing of files, TensorBoard, consoles or signals: whatever `report` does with each epoch, how
-`checkpoints` saves (`looptrain.runfolder.checkpoint`) and who sets `stop_requested` are the caller's business.
+`checkpoints` saves (`looptrain.runfolder.checkpoint`), what `around_epoch` wraps an epoch in and who
+sets `stop_requested` are the caller's business.
 """
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -29,17 +31,22 @@ class History:
 
 
 def run_epochs(model: keras.Model, run_epoch, *, max_epochs: int, patience: int, min_delta: float = 0.0,
-               report=None, checkpoints=None, resume: bool = False, stop_requested=lambda: False) -> History:
+               report=None, checkpoints=None, resume: bool = False, stop_requested=lambda: False,
+               evaluated: list | None = None, around_epoch=lambda epoch: contextlib.nullcontext()) -> History:
     """Train until patience runs out, `max_epochs`, a non-finite loss, `stop_requested()` or a write that
     fails; the model ends with the best epoch's weights. `run_epoch()` trains and validates one epoch and returns its
-    results (`looptrain.loop.epoch`). With `resume`, carry on from `checkpoints`' latest."""
+    results (`looptrain.loop.epoch`). With `resume`, carry on from `checkpoints`' latest. `evaluated`
+    are the variables the validation saw, in `model.weights`' order (by default `model.weights`; with
+    `weight_average`, the averages in place of the trainable weights): they are what is kept as best.
+    Each epoch runs in the context `around_epoch(epoch)` gives (`--profile` traces one)."""
+    evaluated = list(model.weights) if evaluated is None else evaluated
     stopper = EarlyStopping(patience, min_delta)
     # Copies of the best epoch's weights, kept as variables: copying them is a device-side assign,
     # not a trip to the host, and a checkpoint can hold them.
-    best_weights = [tf.Variable(tf.convert_to_tensor(weight), trainable=False) for weight in model.weights]
+    best_weights = [tf.Variable(tf.convert_to_tensor(weight), trainable=False) for weight in evaluated]
 
     def keep_best():
-        for best, weight in zip(best_weights, model.weights):
+        for best, weight in zip(best_weights, evaluated):
             best.assign(weight)
 
     # One traced graph for all the copies, not an assign per weight from Python: early on a run
@@ -56,8 +63,13 @@ def run_epochs(model: keras.Model, run_epoch, *, max_epochs: int, patience: int,
 
     while len(epochs) < max_epochs and not stopper.should_stop:
         epoch = len(epochs)
-        # Reading the results is the epoch's one wait for the host: the steps before it ran ahead.
-        results = {name: float(value) for name, value in run_epoch().items()}
+        try:
+            with around_epoch(epoch):
+                # Reading the results is the epoch's one wait for the host: the steps before it ran ahead.
+                results = {name: float(value) for name, value in run_epoch().items()}
+        except WriteFailed as failure:  # the profile of this epoch could not be written
+            write_failure = failure
+            break
         results["seconds"] = time.perf_counter() - start
 
         # Checked once per epoch, on the epoch's means: a NaN in any step makes its epoch's mean NaN.

@@ -6,7 +6,10 @@ penalties the layers collect in `model.losses`) and lets Adam apply the gradient
 eval step runs the model with dropout off. Both update the epoch's running metrics, which the loop
 reads and resets once per epoch, so no step waits for the host. Under a `tf.distribute` strategy each
 replica runs the same train step on its part of the batch, its losses scaled so that the gradients
-add up to the global batch's (`looptrain.loop.distribute`). Not here: datasets, epochs, files, the console.
+add up to the global batch's (`looptrain.loop.distribute`). Under `precision="mixed_float16"` the
+gradients are taken of the loss times the optimizer's loss scale, which the optimizer divides out
+again; clipping, accumulating and averaging happen inside `apply_gradients` (`looptrain.loop.optimizer`).
+Not here: datasets, epochs, files, the console.
 """
 
 from collections.abc import Callable
@@ -71,7 +74,8 @@ def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer, metric
             penalty = regularization_loss(model)
             regularization = tf.nn.scale_regularization_loss(penalty)
             loss = data_loss + regularization
-        gradients = tape.gradient(loss, model.trainable_variables)
+            scaled_loss = optimizer.scale_loss(loss)  # × the loss scale under mixed_float16, else the loss
+        gradients = tape.gradient(scaled_loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
 
         # A running mean adds up the values and the counts of every replica's updates: a share of the

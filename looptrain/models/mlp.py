@@ -37,5 +37,7 @@ def mlp(hidden_units: list[int], regularizer=None, dropout_rate: float = 0.0, *,
         if dropout_rate:
             layers.append(Dropout(dropout_rate))
     # A logit: > 0 means "signal" is more likely than not. A probability: > 0.5 means the same.
-    layers.append(keras.layers.Dense(1, activation="sigmoid" if outputs == "probabilities" else None))
+    # float32 whatever the precision (`looptrain.loop.precision`), so that the loss gets exact logits.
+    layers.append(keras.layers.Dense(1, activation="sigmoid" if outputs == "probabilities" else None,
+                                     dtype="float32"))
     return keras.Sequential(layers)

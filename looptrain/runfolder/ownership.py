@@ -1,8 +1,8 @@
 """What looptrain may replace: the folders and files it wrote itself, and nothing else.
 
 A run folder is looptrain's when it holds looptrain's `config.json`, which a run writes before
-anything else, and nothing but what a run writes (`RUN_FILES`, `RUN_FOLDERS`, its lock, the
-temporary files of a write cut short); a sweep folder (`looptrain.runfolder.sweep`) when it holds
+anything else, and nothing but what a run writes (`RUN_FILES`, its HParams event files, `RUN_FOLDERS`,
+a `--profile` trace, its lock, the temporary files of a write cut short); a sweep folder (`looptrain.runfolder.sweep`) when it holds
 looptrain's `sweep.json` and nothing but its points' run folders. Anything else in such a folder is
 the user's: the folder is refused whole, before anything trains, and nothing is deleted; an empty
 folder may be used. A file looptrain writes outside a run folder (a comparison picture, the report's
@@ -21,7 +21,7 @@ from looptrain.errors import InputError
 # The files of a run folder, and the folders whose every file TensorFlow writes.
 RUN_FILES = {"config.json", "history.csv", "best.weights.h5", "curves.png"}
 LOCK = ".lock"  # `looptrain.runfolder.lock`'s file, in the folder it guards
-EVENT_FILE = re.compile(r"events\.out\.tfevents\..+")  # TensorBoard's, in train/ and validation/
+EVENT_FILE = re.compile(r"events\.out\.tfevents\..+")  # TensorBoard's: in the run folder, train/ and validation/
 CHECKPOINT_FILE = re.compile(
     r"checkpoint"  # CheckpointManager's list of the checkpoints it keeps
     r"|checkpoint\.tmp\w+"  # that list while TensorFlow rewrites it
@@ -34,6 +34,10 @@ RUN_FOLDERS = {  # a run's folders, and what may be in each
     "checkpoints": lambda path: (path.is_file() and CHECKPOINT_FILE.fullmatch(path.name) is not None
                                  or path.is_dir() and CHECKPOINT_TEMPORARY.fullmatch(path.name) is not None),
 }
+# `--profile`'s trace (`looptrain.runfolder.profile`), as TensorFlow's profiler lays it out: its
+# folders, and the one file in each of its timestamped folders.
+PROFILE_FOLDER = re.compile(r"plugins(/profile(/\d{4}(_\d\d){5})?)?")
+PROFILE_FILE = re.compile(r"plugins/profile/\d{4}(_\d\d){5}/[^/]+\.xplane\.pb")
 SWEEP_FILE = "sweep.json"
 SWEEP_POINT = re.compile(r"[a-z_]+=[^/]+")  # a sweep point's run folder: FIELD=VALUE
 # What looptrain's pictures and Markdown carry, so that it can tell its own files from the user's.
@@ -92,7 +96,9 @@ def survey(folder: Path) -> tuple[list[Path], list[str]]:
     for path in sorted(folder.iterdir()):
         name = path.name
         cut_short = name.startswith("partial.") and name.removeprefix("partial.") in RUN_FILES | {SWEEP_FILE}
-        if path.is_file() and (name in own_files or name == LOCK or cut_short):
+        # A run's own event file holds its HParams session (`looptrain.runfolder.hparams`).
+        own_events = kind == "run" and EVENT_FILE.fullmatch(name) is not None
+        if path.is_file() and (name in own_files or name == LOCK or cut_short or own_events):
             mine.append(path)
         elif kind == "run" and path.is_dir() and name in RUN_FOLDERS:
             for child in sorted(path.iterdir()):
@@ -100,6 +106,14 @@ def survey(folder: Path) -> tuple[list[Path], list[str]]:
                     mine.append(child)
                 else:
                     strangers.append(f"{name}/{child.name}")
+            mine.append(path)
+        elif kind == "run" and path.is_dir() and name == "plugins":
+            for child in sorted(path.rglob("*"), reverse=True):  # each folder after what it holds
+                relative = child.relative_to(folder).as_posix()
+                if (PROFILE_FILE if child.is_file() else PROFILE_FOLDER).fullmatch(relative):
+                    mine.append(child)
+                else:
+                    strangers.append(relative + ("/" if child.is_dir() else ""))
             mine.append(path)
         elif kind == "sweep" and path.is_dir() and SWEEP_POINT.fullmatch(name):
             point_mine, point_strangers = survey(path)

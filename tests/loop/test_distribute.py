@@ -75,6 +75,47 @@ def test_replicas_that_average_their_own_rows_double_the_gradient_which_only_sgd
     assert not same_weights(weights["tiny/sgd/mirrored, per-replica mean"], weights["tiny/sgd/one device"])
 
 
+def test_the_weights_average_of_two_replicas_is_that_of_one_device(weights):
+    average = weights["l2/adam/average/mirrored"]
+    assert same_weights(average, weights["l2/adam/average/one device"])
+    # The check has teeth: the average is not the weights it averages.
+    assert not same_weights(average, weights["l2/adam/mirrored"])
+
+
+def test_two_replicas_in_bfloat16_end_where_one_device_in_bfloat16_ends(weights):
+    """bfloat16 keeps 8 bits of a number: each replica rounds its half of a batch's gradient, one device
+    the whole, so the two differ by bfloat16's rounding, as bfloat16 differs from float32 itself; a
+    gradient summed wrongly would be off by as much as the weights moved."""
+    initial = flat(weights["medium/initial"])
+    one, two = flat(weights["medium/sgd/mixed_bfloat16/one device"]), flat(weights["medium/sgd/mixed_bfloat16/mirrored"])
+    float32 = flat(weights["medium/sgd/float32/one device"])
+    moved = np.linalg.norm(one - initial)
+    assert np.linalg.norm(two - one) < 0.02 * moved
+    assert 0 < np.linalg.norm(one - float32) < 0.02 * moved  # bfloat16 did compute, and that closely
+    assert same_weights(weights["medium/sgd/float32/mirrored"], weights["medium/sgd/float32/one device"])
+
+
+@pytest.mark.parametrize("field, value, why", [
+    ("clip_global_norm", "1.0", "each replica's share of the gradients"),
+    ("accumulate", "2", "a checkpoint keeps one replica's"),
+    ("precision", "mixed_float16", "only when the first replica's gradients overflow"),
+])
+def test_what_the_loop_cannot_do_under_a_strategy_is_refused_before_anything_trains(tmp_path, capsys, field,
+                                                                                     value, why):
+    assert_one_line_error(main, [str(REPO / "experiments" / "tiny.py"), "--distribute", "mirrored", "--set",
+                                 f"{field}={value}", "--logdir", str(tmp_path / "runs")], capsys,
+                          f"--distribute cannot train with {field}={value}: .*{why}")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_sweep_point_the_loop_cannot_do_under_a_strategy_is_refused_before_the_first_point_trains(tmp_path,
+                                                                                                   capsys):
+    assert_one_line_error(main, [str(REPO / "experiments" / "tiny.py"), "--distribute", "mirrored", "--sweep",
+                                 "accumulate=1,2", "--logdir", str(tmp_path / "runs")], capsys,
+                          "--sweep accumulate=2: --distribute cannot train with accumulate=2")
+    assert not (tmp_path / "runs").exists()
+
+
 def free_ports(count):
     """Ports nobody listens on now: the system picks each when we bind port 0."""
     sockets = [socket.socket() for _ in range(count)]

@@ -142,3 +142,33 @@ def test_a_whole_epoch_in_one_graph_is_fits_epoch_over_the_same_shuffled_rows(na
     history = run_epochs(ours, run_epoch, max_epochs=EPOCHS, patience=100)
 
     assert_same_epochs(history, fit)
+
+
+CLIP = 0.1  # below the global norm of every batch's gradient here: every update is clipped
+
+
+def test_clipped_steps_end_with_the_weights_fit_ends_with_the_same_global_clipnorm():
+    ours, keras_model = twin_models("l2")
+    unclipped, _ = twin_models("l2")
+    train, _ = batches()
+    # Keras's own clipping, written out here rather than through `make_optimizer`.
+    keras_model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.InverseTimeDecay(
+                            1e-3, decay_steps=DECAY_STEPS, decay_rate=1), global_clipnorm=CLIP),
+                        loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    keras_model.fit(train, steps_per_epoch=STEPS_PER_EPOCH, epochs=EPOCHS, shuffle=False, verbose=0)
+
+    clipped_steps = make_steps(ours, make_optimizer(1e-3, DECAY_STEPS, clip_global_norm=CLIP), make_metrics())
+    unclipped_steps = make_steps(unclipped, make_optimizer(1e-3, DECAY_STEPS), make_metrics())
+    norms = []
+    for features, labels in train.take(STEPS_PER_EPOCH * EPOCHS):
+        with tf.GradientTape() as tape:  # the gradient's global norm before the update, by Keras
+            loss = keras.losses.BinaryCrossentropy(from_logits=True)(labels, ours(features, training=True))
+            loss += tf.add_n(ours.losses)
+        norms.append(float(tf.linalg.global_norm(tape.gradient(loss, ours.trainable_variables))))
+        clipped_steps.train(features, labels)
+        unclipped_steps.train(features, labels)
+
+    assert min(norms) > 2 * CLIP  # every update was clipped
+    assert_same_weights(ours, keras_model)
+    # The check has teeth: without clipping the weights end elsewhere, by far more than the tolerance.
+    assert not np.allclose(ours.get_weights()[0], unclipped.get_weights()[0], rtol=1e-3)
