@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 import vs_fit
+
 from looptrain.errors import ArgumentParser
 
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -69,7 +70,7 @@ def main() -> None:
                           f"{1000 * times[experiment, precision][-1]:.1f} ms an epoch", file=sys.stderr)
 
     print(f"CPU flags: {cpu_flags()}")
-    print(f"| experiment | epochs | float32 ms/epoch | mixed_bfloat16 ms/epoch | bfloat16 / float32 |")
+    print("| experiment | epochs | float32 ms/epoch | mixed_bfloat16 ms/epoch | bfloat16 / float32 |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for experiment, count in zip(args.experiments, epochs):
         float32, bfloat16 = (statistics.median(times[experiment, precision]) for precision in PRECISIONS)

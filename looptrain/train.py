@@ -32,8 +32,8 @@ from looptrain.results.curves import plot_histories
 from looptrain.runfolder import ownership, profile
 from looptrain.runfolder.checkpoint import Checkpoints
 from looptrain.runfolder.files import failed, write_whole
-from looptrain.runfolder.hparams import write_session
 from looptrain.runfolder.history import read_history, summarize, write_history
+from looptrain.runfolder.hparams import write_session
 from looptrain.runfolder.interruption import Interruption
 from looptrain.runfolder.lock import FolderLock
 from looptrain.runfolder.summaries import Summaries

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_step import batch
 
 from looptrain.errors import InputError
 from looptrain.loop import optimizer as optimizer_module
@@ -18,7 +19,6 @@ from looptrain.loop import precision
 from looptrain.loop.optimizer import make_optimizer
 from looptrain.loop.step import make_metrics, make_steps
 from looptrain.models.mlp import mlp
-from test_step import batch
 
 INITIAL_SCALE = 2.0 ** 15  # Keras's
 

@@ -1,6 +1,5 @@
 """`--profile EPOCH`: one epoch's trace, where TensorBoard's Profile tab looks for it, holding that epoch's graph."""
 
-import pytest
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
 from conftest import REPO, assert_one_line_error, made_up_rows, write_rows
