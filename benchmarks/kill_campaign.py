@@ -12,8 +12,9 @@ state. First the command runs once, never stopped: the reference. Then trial aft
 - the same command, into a fresh folder, is sent SIGKILL at a random moment of one of three
   stretches, drawn with equal chances: its start-up (up to its first checkpoint), its epochs and
   checkpoints, its final writes (`history.csv`, `best.weights.h5`, `curves.png`) and a little of its
-  exit. A sweep's moment is drawn from its whole remaining length, so that it lands between points
-  as well as inside them;
+  exit. A sweep's moment is drawn half the time from its whole remaining length, which lands it
+  mostly between points or in a point's start-up, and half the time from a point's epochs or final
+  writes;
 - the command is given again with `--resume`, as the user would, and killed again at a fresh random
   moment half the time, until one attempt is let finish. A kill that lands before the first
   checkpoint leaves nothing to resume: `--resume` must refuse it (exit 2, "nothing to resume"), and
@@ -146,53 +147,60 @@ class Calibration:
     def learn(self, setup: Setup, watcher: "Watcher") -> None:
         """Note the stretches an attempt went through whole."""
         events = watcher.events
-        if setup.sweep is not None:
-            if "record" in events:
-                self.note("record", events["record"])
-                ends = sorted([events["record"]] + [at for name, at in events.items() if name.startswith("point ")])
-                for start, end in zip(ends, ends[1:]):
-                    self.note("point", end - start)
-            return
-        if "first_checkpoint" in events:
+        for prefix, first_number in watcher.first_numbers.items():
+            first, last = events.get(prefix + "first_checkpoint"), events.get(prefix + "last_checkpoint")
+            if first is not None and last is not None and first_number < setup.epochs:
+                self.note("epoch", (last - first) / (setup.epochs - first_number))
+        for prefix in watcher.prefixes:
+            if prefix + "last_checkpoint" in events and prefix + "last_file" in events:
+                self.note("final", events[prefix + "last_file"] - events[prefix + "last_checkpoint"])
+        if setup.sweep is None and "first_checkpoint" in events:
             self.note("start-up", events["first_checkpoint"])
-        if "first_checkpoint" in events and "last_checkpoint" in events and watcher.first_number < setup.epochs:
-            self.note("epoch", (events["last_checkpoint"] - events["first_checkpoint"])
-                      / (setup.epochs - watcher.first_number))
-        if "last_checkpoint" in events and "last_file" in events:
-            self.note("final", events["last_file"] - events["last_checkpoint"])
+        if setup.sweep is not None and "record" in events:
+            self.note("record", events["record"])
+            ends = sorted([events["record"]] + [at for name, at in events.items() if name.endswith("last_file")])
+            for start, end in zip(ends, ends[1:]):
+                self.note("point", end - start)
 
 
 class Watcher:
-    """The moments of one attempt, seen in its folder: when it took the folder, saved its first
-    checkpoint of its own and its last, wrote its last file; a sweep's, when it wrote sweep.json and
-    finished each point. `events` holds the seconds from the attempt's start to each."""
+    """The moments of one attempt, seen in its folder: when each run took its folder, saved its first
+    checkpoint of its own and its last, wrote its last file; and a sweep's sweep.json. `events` holds
+    the seconds from the attempt's start to each, named with the run's prefix: "" for a single run,
+    "point 1 " for a sweep's second point."""
 
     def __init__(self, setup: Setup, logdir: Path, begun_ns: int, before: dict):
-        self.setup, self.logdir, self.begun_ns, self.before = setup, logdir, begun_ns, before
-        self.events = {}
-        self.first_number = None  # the number of the attempt's first checkpoint of its own
-        folder = setup.folder(logdir)
+        self.begun_ns, self.events = begun_ns, {}
+        self.first_numbers = {}  # {prefix: the number of the run's first checkpoint of its own}
+        self.prefixes = [""] if setup.sweep is None else [f"point {index} " for index in range(len(setup.sweep.values))]
+        self.conditions = {}
         if setup.sweep is not None:
-            self.conditions = {"record": lambda: written_since(folder / "sweep.json", begun_ns)}
-            for index, point in enumerate(setup.run_folders(logdir)):
-                self.conditions[f"point {index}"] = lambda point=point: written_since(point / OUTPUTS[-1], begun_ns)
-            return
+            self.conditions["record"] = lambda: written_since(setup.folder(logdir) / "sweep.json", begun_ns)
+        for prefix, folder, latest_before in zip(self.prefixes, setup.run_folders(logdir), before["latest"]):
+            self.conditions.update(self.run_conditions(prefix, folder, latest_before, setup.epochs))
+
+    def run_conditions(self, prefix: str, folder: Path, latest_before: int, epochs: int) -> dict:
         checkpoints = folder / "checkpoints"
-        self.conditions = {
-            "took_folder": lambda: written_since(folder / "config.json", begun_ns),
-            "first_checkpoint": lambda: latest_checkpoint(checkpoints) > before["latest"][0],
-            # Resumed from the last checkpoint, a run is at this moment as soon as it holds its folder.
-            "last_checkpoint": lambda: ("took_folder" in self.events
-                                        and latest_checkpoint(checkpoints) >= setup.epochs),
-            "last_file": lambda: written_since(folder / OUTPUTS[-1], begun_ns),
+
+        def first_checkpoint():
+            newest = latest_checkpoint(checkpoints)
+            if newest > latest_before:
+                self.first_numbers[prefix] = newest
+            return newest > latest_before
+
+        return {
+            prefix + "took_folder": lambda: written_since(folder / "config.json", self.begun_ns),
+            prefix + "first_checkpoint": first_checkpoint,
+            # Resumed from its last checkpoint, a run is at this moment as soon as it holds its folder.
+            prefix + "last_checkpoint": lambda: (prefix + "took_folder" in self.events
+                                                 and latest_checkpoint(checkpoints) >= epochs),
+            prefix + "last_file": lambda: written_since(folder / OUTPUTS[-1], self.begun_ns),
         }
 
     def look(self, now: float) -> None:
         for name, happened in self.conditions.items():
             if name not in self.events and happened():
                 self.events[name] = now
-                if name == "first_checkpoint":
-                    self.first_number = latest_checkpoint(self.setup.folder(self.logdir) / "checkpoints")
 
 
 def campaign(setup: Setup, kills: int, seed: int, out: Path, report=print, again: float = AGAIN) -> Result:
@@ -335,18 +343,28 @@ def refused(setup: Setup, logdir: Path, log: str, result: Result) -> None:
 def draw_moment(setup: Setup, calibration: Calibration, before: dict, rng: random.Random) -> tuple[str, float]:
     """When to kill this attempt: an event of `Watcher`'s (or "start") and a delay after it, in seconds."""
     if setup.sweep is not None:
-        remaining = len(setup.sweep.values) - len(before["done"])
-        return "start", rng.uniform(0, calibration["record"] + remaining * calibration["point"])
-    resumed_from = max(before["latest"][0], 0)
-    stretch = rng.choice(["start-up", "epochs", "final"])
-    if stretch == "start-up" or stretch == "epochs" and "start-up" not in calibration.seen:
+        pending = [index for index, value in enumerate(setup.sweep.values) if value not in before["done"]]
+        if rng.random() < 0.5:  # anywhere in what is left: mostly between points, or in a point's start-up
+            return "start", rng.uniform(0, calibration["record"] + len(pending) * calibration["point"])
+        index = rng.choice(pending)  # inside a point: its epochs, its checkpoints, its final writes
+        return run_moment(f"point {index} ", before["latest"][index], setup.epochs, calibration,
+                          rng.choice(["epochs", "final"]), rng)
+    return run_moment("", before["latest"][0], setup.epochs, calibration,
+                      rng.choice(["start-up", "epochs", "final"]), rng)
+
+
+def run_moment(prefix: str, latest_before: int, epochs: int, calibration: Calibration, stretch: str,
+               rng: random.Random) -> tuple[str, float]:
+    """A moment in one stretch of one run: its start-up, its epochs and checkpoints, its final writes."""
+    resumed_from = max(latest_before, 0)
+    if stretch == "start-up":
         return "start", rng.uniform(0, calibration["start-up"])
-    if stretch == "epochs" and resumed_from < setup.epochs:
+    if stretch == "epochs" and resumed_from < epochs:
         # From the attempt's first checkpoint of its own to the end of its last.
-        return "first_checkpoint", rng.uniform(0, (setup.epochs - resumed_from) * calibration["epoch"])
+        return prefix + "first_checkpoint", rng.uniform(0, (epochs - resumed_from) * calibration["epoch"])
     # The final writes, and a little of the exit after them: a moment drawn up to the exit's end
     # would often come after an attempt that had already finished.
-    return "last_checkpoint", rng.uniform(0, 1.2 * calibration["final"])
+    return prefix + "last_checkpoint", rng.uniform(0, 1.2 * calibration["final"])
 
 
 def descendants(pid: int) -> list[int]:

@@ -63,7 +63,8 @@ def test_every_experiment_runs_shrunk_through_the_real_command(tmp_path, monkeyp
     monkeypatch.setenv("LOOPTRAIN_CACHE", str(tmp_path / "cache"))  # the synthetic file is made afresh
     command = [sys.executable, "-m", "looptrain.run", *[f"experiments/{name}.py" for name in NAMES + REMEDIES],
                "--max-epochs", "2", "--set", "n_validation=200", "--set", "n_train=300", "--set", "batch_size=100",
-               "--logdir", str(tmp_path / "runs"), "--dots"]
+               # XLA's compiling would only add seconds here: tests/loop/test_parity.py checks it.
+               "--set", "jit_compile=false", "--logdir", str(tmp_path / "runs"), "--dots"]
     finished = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert (tmp_path / "runs" / "comparison.png").stat().st_size > 10_000

@@ -56,6 +56,9 @@ class FolderLock:
                 os.ftruncate(descriptor, 0)
                 os.write(descriptor, (json.dumps(holder()) + "\n").encode())
             except OSError:
+                # The file is looptrain's and empty or cut short: removed while still held, as on exit,
+                # so that a refused write leaves nothing behind.
+                self.path.unlink(missing_ok=True)
                 os.close(descriptor)  # and with it the lock
                 raise
         except OSError as error:

@@ -41,9 +41,9 @@ def campaign(tmp_path, kills, seed, epochs, sweep=None):
 
 
 def test_a_run_killed_at_random_moments_ends_exactly_as_one_never_stopped(tmp_path):
-    result, summary = campaign(tmp_path, kills=3, seed=1, epochs=8)
+    result, summary = campaign(tmp_path, kills=2, seed=1, epochs=8)
     assert not result.failures, summary
-    assert result.kills >= 3 and result.exact == result.trials >= 1, summary
+    assert result.kills >= 2 and result.exact == result.trials >= 1, summary
     assert sum(result.landed.values()) == result.kills
 
 
