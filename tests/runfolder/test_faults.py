@@ -4,7 +4,8 @@ chosen ones, each case through the real command in a process of its own.
 A full disk is a tmpfs with exactly so many pages free (tmpfs counts its space in pages): one page
 more each time, and the disk runs out a little further into the run, until every kind of file has
 been refused: the folder's lock, config.json, the TensorBoard summaries, a checkpoint, history.csv,
-best.weights.h5, curves.png, a sweep's sweep.json and comparison picture, the synthetic data cache.
+best.weights.h5, curves.png, the HParams session's events, a sweep's sweep.json and comparison picture,
+the synthetic data cache.
 Where to step the free space is worked out from a run on an ample disk, its files counted in pages,
 and the order in which a run writes them. A read-only filesystem and a file too large
 (`RLIMIT_FSIZE`) are the other faults. Each case's outcome goes through `check`, which lists what is
@@ -52,7 +53,8 @@ AUTOGRAPH_BYTES = 3_893
 DEBRIS = re.compile(r"partial\..*|.*\.partial|ckpt-\d+_temp|checkpoint\.tmp.*|core(\.\d+)?")
 CRASH_MARKS = ("Traceback", "Exception ignored", "Segmentation fault", "Fatal Python error", "core dumped")
 END_FILES = ("history.csv", "best.weights.h5", "curves.png")  # what a run writes as it ends, in this order
-KINDS = ("checkpoint", "summaries", *END_FILES, "config.json", "sweep.json", "cache")  # the issue's list
+# The issue's list, and the HParams session a run writes last, into an event file of the run folder.
+KINDS = ("checkpoint", "summaries", *END_FILES, "hparams", "config.json", "sweep.json", "cache")
 
 
 @dataclass
@@ -266,10 +268,11 @@ def refusals(finished) -> tuple[str | None, set]:
     words (h5py names the file it was writing); and every kind refused: with the first, the run's last
     files that the line does not name as kept, since a run tries each of them."""
     line = error_line(finished.stderr)
-    said = re.search(r"cannot write (the TensorBoard events in )?(.+?): ", line)
+    said = re.search(r"cannot write (the (TensorBoard|HParams) events in )?(.+?): ", line)
     warned = re.search(r"warning: cannot write (\S+): ", finished.stdout)
     crashed = re.search(r"filename = '([^']+)'", finished.stderr)
-    first = ("summaries" if said.group(1) else kind(said.group(2))) if said else \
+    events = {"TensorBoard": "summaries", "HParams": "hparams", None: None}
+    first = (events[said.group(2)] or kind(said.group(3))) if said else \
         kind(warned.group(1)) if warned else kind(crashed.group(1)) if crashed else None
     refused = {first} - {None}
     if warned:
@@ -397,7 +400,7 @@ def check_run_folder(folder: Path, kept: list | None, epochs: int | None, earlie
             problems.append(f"{name}: history.csv holds {len(read)} epochs, the line says {epochs}")
     if (folder / "curves.png").exists() and not is_png(folder / "curves.png"):
         problems.append(f"{name}: curves.png is not a whole PNG")
-    for events in sorted(folder.glob("*/events.out.tfevents.*")):
+    for events in sorted([*folder.glob("events.out.tfevents.*"), *folder.glob("*/events.out.tfevents.*")]):
         if (why := events_unreadable(events)) is not None:
             problems.append(f"{name}: {events.relative_to(folder)} does not read whole: {why}")
     return problems
@@ -486,7 +489,8 @@ def fresh_levels(measured: Measured) -> dict:
     """The free pages at which a fresh run's first refused write is each kind of file, mid-write where
     it spans pages, from the order a run writes in: its lock, config.json, the two event files, then
     each epoch's checkpoint (its data, its index, and the list of checkpoints, written twice, beside
-    the old one), and as it ends history.csv, best.weights.h5 and curves.png, the lock still held.
+    the old one), and as it ends history.csv, best.weights.h5, curves.png and the HParams session's event
+    file, the lock still held.
 
     history.csv is missing: it is one page, and just before it the last checkpoint's list needed one
     page beside the old list, so a disk with no room for the history refused that list first. It is
@@ -503,8 +507,9 @@ def fresh_levels(measured: Measured) -> dict:
         # the first save's second write, beside the new list, is refused. The first write's list once
         # stayed, naming the checkpoint just removed (and TensorFlow said so on stderr).
         "checkpoint": LOCK_PAGES + measured.of("config.json") + 2 * EVENT_PAGES + first,
-        "best.weights.h5": peak - curves - weights + weights // 2 - 1,  # at its page weights // 2
-        "curves.png": peak - curves + curves // 2 - 1,
+        "best.weights.h5": peak - curves - weights + weights // 2 - 1 - EVENT_PAGES,  # at its page weights // 2
+        "curves.png": peak - curves + curves // 2 - 1 - EVENT_PAGES,
+        "hparams": peak - EVENT_PAGES,  # the last file of all, after curves.png
     }
 
 
