@@ -566,9 +566,19 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def listing(logdir: Path) -> set[str]:
-    """Every file and folder under `logdir` but TensorBoard's event files, which each process writes anew."""
-    return {str(path.relative_to(logdir)) for path in logdir.rglob("*")
-            if not (path.parent.name in ("train", "validation") and path.name.startswith("events.out.tfevents."))}
+    """Every file and folder under `logdir` but the epochs' TensorBoard event files, which each process
+    writes anew; a run folder's own event file (its HParams session, one a run) by its kind, not its
+    process's name."""
+    names = set()
+    for path in logdir.rglob("*"):
+        if path.name.startswith("events.out.tfevents."):
+            if path.parent.name in ("train", "validation"):
+                continue
+            path = path.with_name("events.out.tfevents.*")
+            if str(path.relative_to(logdir)) in names:  # two sessions in one run folder: one too many
+                path = path.with_name(f"{path.name} (again)")
+        names.add(str(path.relative_to(logdir)))
+    return names
 
 
 def made_up_rows(path: Path, n: int = 500, seed: int = 0) -> Path:

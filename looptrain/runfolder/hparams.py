@@ -37,6 +37,9 @@ def session(name: str, config: Config) -> dict:
 def write_session(run_dir: Path, name: str, config: Config, row: dict) -> None:
     """The run's session and its end-of-run numbers (`row`, from `history.summarize`) at the step of its
     last epoch, into the run folder itself: the plugin looks for a session's numbers in its folder."""
+    # A resumed run writes its session anew; the one before it goes once the new one is whole, so that
+    # the dashboard shows one session a run (run folders' own event files are only ever these).
+    earlier = sorted(run_dir.glob("events.out.tfevents.*"))
     try:
         writer = tf.summary.create_file_writer(str(run_dir))
         with writer.as_default(step=row["epochs"]):
@@ -47,5 +50,7 @@ def write_session(run_dir: Path, name: str, config: Config, row: dict) -> None:
                 if row[key] is not None:  # a run without a best epoch has none to show
                     tf.summary.scalar(tag(key), row[key])
         writer.close()
-    except tf.errors.OpError as error:
+        for path in earlier:
+            path.unlink(missing_ok=True)
+    except (tf.errors.OpError, OSError) as error:
         raise files.failed(f"the HParams events in {run_dir}", error) from None

@@ -57,3 +57,15 @@ def test_each_run_writes_its_session_and_the_reports_numbers(tmp_path):
         assert numbers["epochs"] == 6 and group  # the plugin groups sessions by this
         assert numbers["best_epoch"] < 5 and numbers["best_val"] < numbers["final_val"]
     assert sessions[0]["best_val"] != sessions[1]["best_val"]  # two seeds, two rows of the table
+
+
+def test_a_resumed_run_holds_one_session_its_own(tmp_path):
+    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
+    run_dir = tmp_path / "tiny"
+    for max_epochs, resume in ((6, False), (8, True)):  # carried on past its end: two more epochs
+        experiment = load_experiment(REPO / "experiments" / "tiny.py", {**SHRUNK, "max_epochs": max_epochs})
+        train(experiment, data_path, run_dir, DotsReporter(), resume=resume)
+    assert len(list(run_dir.glob("events.out.tfevents.*"))) == 1  # the first run's session is gone
+    _, _, _, numbers = read_back(run_dir)
+    [row] = rows_of(run_dir)
+    assert numbers["epochs"] == row["epochs"] == 8
