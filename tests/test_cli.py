@@ -1,38 +1,18 @@
 """The command line's promise for bad input: one line naming the problem, exit code 2, no run folder."""
 
-import functools
 import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO, made_up_rows, write_rows
+from conftest import REPO, assert_one_line_error, made_up_rows, write_rows
+from looptrain.run import main
 
 
 def run(*arguments, cwd):
     return subprocess.run([sys.executable, "-m", "looptrain.run", *arguments], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
-
-
-def run_here(*arguments, cwd, capsys, monkeypatch):
-    """The command's `main` in this process, for cases refused before anything trains: what the command
-    prints and returns is the same, without the seconds a process of its own takes to import TensorFlow
-    (the first case of each test still goes through the real command, its start-up chatter and all)."""
-    from looptrain.run import main
-
-    monkeypatch.chdir(cwd)
-    capsys.readouterr()
-    try:
-        code = main(list(arguments))
-    except SystemExit as exit:  # argparse's own errors
-        code = exit.code
-    return subprocess.CompletedProcess(arguments, code, *capsys.readouterr())
-
-
-def runner(real: bool, capsys, monkeypatch):
-    """The real command, or its `main` here."""
-    return run if real else functools.partial(run_here, capsys=capsys, monkeypatch=monkeypatch)
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -49,12 +29,12 @@ def runner(real: bool, capsys, monkeypatch):
     (["{repo}/experiments/tiny.py", "--data", "{tmp}/none.csv.gz"], "data file {tmp}/none.csv.gz does not exist"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, arguments, message, capsys, monkeypatch):
+    # The command's `main`, here: the same line and exit code without a process's TensorFlow import.
+    # The tests below go through the real command, which says nothing else as it starts.
+    monkeypatch.chdir(tmp_path)
     arguments = [a.format(repo=REPO, tmp=tmp_path) for a in arguments]
-    command = runner(arguments == ["missing.py"], capsys, monkeypatch)
-    finished = command(*arguments, "--logdir", str(tmp_path / "runs"), cwd=tmp_path)
-    assert finished.returncode == 2
-    [line] = finished.stderr.splitlines()  # one line, no traceback, no start-up chatter
-    assert line.startswith("looptrain: error: ") and message.format(tmp=tmp_path) in line
+    assert_one_line_error(main, [*arguments, "--logdir", str(tmp_path / "runs")], capsys,
+                          re.escape(message.format(tmp=tmp_path)))
     assert not (tmp_path / "runs").exists()
 
 
@@ -108,13 +88,11 @@ def test_an_experiment_without_a_model_is_refused(tmp_path):
 ])
 def test_a_model_that_cannot_train_on_the_data_is_refused_before_anything_trains(tmp_path, model, message, capsys,
                                                                                  monkeypatch):
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "mine.py").write_text(f'"""My own."""\nimport keras\n\n\ndef build_model():\n    return {model}\n')
-    finished = runner(model == "None", capsys, monkeypatch)("mine.py", "--logdir", "runs", cwd=tmp_path)
-    assert finished.returncode == 2
-    [line] = finished.stderr.splitlines()
     # Keras numbers a layer's name by the layers made before it in the process: dense, dense_1, ...
     expected = re.escape(f"looptrain: error: experiment file mine.py: {message}").replace(r"\{layer\}", r"dense\w*")
-    assert re.match(expected, line), line
+    assert_one_line_error(main, ["mine.py", "--logdir", "runs"], capsys, "^" + expected)
     assert not (tmp_path / "runs").exists()
 
 
