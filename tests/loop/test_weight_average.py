@@ -53,7 +53,8 @@ def averaged_run(model, loop):
         run_epoch, _ = epoch.step_by_step(steps, metrics, optimizer, train_batches, validation, ROWS // BATCH, swap)
     else:
         data = Data(*map(tf.constant, rows()), batch_size=BATCH)
-        run_epoch, _ = epoch.in_one_graph(steps, metrics, data, optimizer, SEED, jit_compile=False, swap=swap)
+        run_epoch, _ = epoch.in_one_graph(steps, metrics, data, optimizer, SEED, jit_compile=loop == "epoch-xla",
+                                          swap=swap)
     # Patience 1: the run stops early, so that the best epoch is not simply the last.
     return run_epochs(model, run_epoch, max_epochs=EPOCHS, patience=1,
                       evaluated=weight_average.evaluated_weights(model, optimizer))
@@ -82,7 +83,7 @@ def validation_loss(weights, model):
     return float(keras.losses.BinaryCrossentropy(from_logits=True)(labels, model(features, training=False)))
 
 
-@pytest.mark.parametrize("loop", ["step", "epoch"])
+@pytest.mark.parametrize("loop", ["step", "epoch", "epoch-xla"])  # XLA: the swap's assigns compiled too
 def test_the_validation_and_the_best_weights_are_the_average_and_the_steps_train_the_weights(loop):
     keras.utils.set_random_seed(0)
     averaged, twin, scratch = mlp([32, 32]), mlp([32, 32]), mlp([32, 32])
