@@ -19,6 +19,8 @@ of `tests/runfolder/test_faults.py`, which the suite runs a dozen cases of. The 
 - read-only: the disk read-only before a fresh run, a resumed run, a sweep and a synthetic one, and
   a run's checkpoints/ made read-only mid-run (a bind mount: the kernel refuses to make a disk
   read-only while a run holds files on it open for writing, and a run always does);
+- profile: a fresh run with `--profile 1` on a disk that runs out before, inside and after the
+  trace of epoch 1;
 - file-size: `RLIMIT_FSIZE` one byte below each file a run, a sweep and the cache write, where that
   is above the 3.9 kB TensorFlow's own AutoGraph needs, and one limit below it.
 It prints each case (what went wrong where, the exit code, which file was refused first, and every
@@ -41,7 +43,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "tests"),
 from test_faults import (AUTOGRAPH_BYTES, LOCK_PAGES, Campaign, Case, fresh_levels, mount_refused,  # noqa: E402
                          report, resume_levels)
 
-FAMILIES = ["fresh", "resume", "sweep", "synthetic", "read-only", "file-size"]
+FAMILIES = ["fresh", "resume", "sweep", "synthetic", "read-only", "file-size", "profile"]
 
 
 def disk_full(free: int, command: str = "run", peak: int | None = None, **fields) -> Case:
@@ -98,6 +100,11 @@ def run_family(campaign: Campaign, family: str, measured: dict) -> None:
         campaign.run(Case("read-only", "before the run", "synthetic", logdir_on_disk=False, expected=(0,)))
         campaign.run(Case("read-only", "before the run", "synthetic"))
         campaign.run(Case("read-only", "checkpoints/ mid-run"))
+    elif family == "profile":
+        # `--profile 1`: the trace of epoch 1, some 20 pages, written after the first checkpoint.
+        after_first = fresh_levels(run)["checkpoint"] + 1
+        for free in range(after_first, after_first + 24, 2):
+            campaign.run(disk_full(free, "profile"))
     elif family == "file-size":
         sweep = measured_once(measured, "sweep", lambda: campaign.measure("sweep"))
         synthetic = measured_once(measured, "synthetic", lambda: campaign.measure("synthetic", logdir_on_disk=False))

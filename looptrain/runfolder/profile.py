@@ -9,6 +9,7 @@ here: choosing the epoch (the command line) and running it (`looptrain.loop.fit`
 """
 
 import contextlib
+import shutil
 from pathlib import Path
 
 import tensorflow as tf
@@ -26,6 +27,8 @@ def around_epoch(run_dir: Path, profiled: int | None):
 
 @contextlib.contextmanager
 def trace(run_dir: Path):
+    traces = run_dir / "plugins" / "profile"  # a folder a trace, named by its time
+    earlier = set(traces.iterdir()) if traces.is_dir() else set()
     try:
         tf.profiler.experimental.start(str(run_dir))
     except (tf.errors.OpError, OSError) as error:
@@ -36,4 +39,7 @@ def trace(run_dir: Path):
         try:
             tf.profiler.experimental.stop()  # writes the trace
         except (tf.errors.OpError, OSError) as error:
+            # A trace cut short would pass for one in TensorBoard: it goes.
+            for folder in (set(traces.iterdir()) if traces.is_dir() else set()) - earlier:
+                shutil.rmtree(folder, ignore_errors=True)
             raise files.failed(f"the profile in {run_dir / 'plugins'}", error) from None

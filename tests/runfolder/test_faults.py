@@ -5,7 +5,7 @@ A full disk is a tmpfs with exactly so many pages free (tmpfs counts its space i
 more each time, and the disk runs out a little further into the run, until every kind of file has
 been refused: the folder's lock, config.json, the TensorBoard summaries, a checkpoint, history.csv,
 best.weights.h5, curves.png, the HParams session's events, a sweep's sweep.json and comparison picture,
-the synthetic data cache.
+the synthetic data cache, and with `--profile` the profiler's trace.
 Where to step the free space is worked out from a run on an ample disk, its files counted in pages,
 and the order in which a run writes them. A read-only filesystem and a file too large
 (`RLIMIT_FSIZE`) are the other faults. Each case's outcome goes through `check`, which lists what is
@@ -54,7 +54,7 @@ DEBRIS = re.compile(r"partial\..*|.*\.partial|ckpt-\d+_temp|checkpoint\.tmp.*|co
 CRASH_MARKS = ("Traceback", "Exception ignored", "Segmentation fault", "Fatal Python error", "core dumped")
 END_FILES = ("history.csv", "best.weights.h5", "curves.png")  # what a run writes as it ends, in this order
 # The issue's list, and the HParams session a run writes last, into an event file of the run folder.
-KINDS = ("checkpoint", "summaries", *END_FILES, "hparams", "config.json", "sweep.json", "cache")
+KINDS = ("checkpoint", "summaries", *END_FILES, "hparams", "config.json", "sweep.json", "cache", "profile")
 
 
 @dataclass
@@ -64,7 +64,8 @@ class Case:
     fault: str  # "disk full", "read-only", "file too large", or "none"
     setting: str  # "12 pages free", "before the run", "checkpoints/ mid-run", "limit 11,126 bytes"
     # "run": one fresh run of rows.csv.gz; "resume": --resume of that run finished; "sweep": over two
-    # seeds; "synthetic": on --data synthetic, whose cache is on the disk.
+    # seeds; "synthetic": on --data synthetic, whose cache is on the disk; "profile": a fresh run with
+    # --profile 1, whose trace goes to the run folder.
     command: str = "run"
     free_pages: int | None = None  # disk full: the pages free as the command starts
     file_size_limit: int | None = None  # file too large: RLIMIT_FSIZE, in bytes
@@ -174,7 +175,7 @@ def snapshot(paths: list[Path]) -> dict:
 
 def command(case: Case, place: Places) -> list[str]:
     data = ["--data", "synthetic"] if case.command == "synthetic" else ["--data", str(place.data)]
-    extra = {"resume": ["--resume"], "sweep": SWEEP}.get(case.command, [])
+    extra = {"resume": ["--resume"], "sweep": SWEEP, "profile": ["--profile", "1"]}.get(case.command, [])
     endless = ENDLESS if case.setting.startswith("checkpoints/") else []
     return [sys.executable, "-m", "looptrain.run", str(TINY), *data, *SHRUNK, *endless, *extra,
             "--logdir", str(place.logdir)]
@@ -283,6 +284,8 @@ def refusals(finished) -> tuple[str | None, set]:
 
 
 def kind(path: str) -> str:
+    if path.startswith("the profile in "):
+        return "profile"
     name = Path(path).name.removeprefix("partial.")
     if re.fullmatch(r"ckpt-\d+", name):
         return "checkpoint"
@@ -320,6 +323,9 @@ def check(outcome: Outcome, place: Places, users: dict, earlier: dict | None = N
             problems.append(f"{path.relative_to(place.folder)} left behind, its process ended")
     problems += [f"the user's {path.relative_to(place.folder)} was changed" for path, before in users.items()
                  if snapshot([path])[path] != before]
+    if outcome.failed == "profile":  # a trace cut short would pass for one in TensorBoard
+        problems += [f"{path.relative_to(place.folder)} left behind, its write refused"
+                     for path in place.folder.rglob("*.xplane.pb")]
     return problems + check_kept(outcome, place, earlier or {})
 
 
@@ -525,6 +531,7 @@ def resume_levels(measured: Measured) -> dict:
 def suite_cases(measured: Measured) -> list[Case]:
     """One case for each kind of file, and one for each other fault: what the suite runs."""
     second = measured.of(r"checkpoints/ckpt-2\.data-.*", sizes=True)
+    profile_free = fresh_levels(measured)["checkpoint"] + 10
     return [
         *[Case("disk full", f"{free} pages free", free_pages=free, aim=aim)
           for aim, free in fresh_levels(measured).items()],
@@ -532,6 +539,8 @@ def suite_cases(measured: Measured) -> list[Case]:
              free_pages=resume_levels(measured)["history.csv"], aim="history.csv"),
         # The sweep's lock takes the first page, and its sweep.json is refused the second, before a point trains.
         Case("disk full", f"{LOCK_PAGES} page free", "sweep", free_pages=LOCK_PAGES, aim="sweep.json"),
+        # `--profile 1`: the trace of epoch 1 (some 20 pages) refused about halfway, after the first checkpoint.
+        Case("disk full", f"{profile_free} pages free", "profile", free_pages=profile_free, aim="profile"),
         # The cache's rows at their second page, the run folder elsewhere: the run goes on, in memory.
         Case("disk full", "1 page free", "synthetic", free_pages=1, logdir_on_disk=False, expected=(0,), aim="cache"),
         Case("read-only", "checkpoints/ mid-run", aim="checkpoint"),
