@@ -19,8 +19,8 @@ of `tests/runfolder/test_faults.py`, which the suite runs a dozen cases of. The 
 - read-only: the disk read-only before a fresh run, a resumed run, a sweep and a synthetic one, and
   a run's checkpoints/ made read-only mid-run (a bind mount: the kernel refuses to make a disk
   read-only while a run holds files on it open for writing, and a run always does);
-- profile: a fresh run with `--profile 1` on a disk that runs out before, inside and after the
-  trace of epoch 1;
+- profile: a fresh run with `--profile 1` on a disk that runs out inside the trace of epoch 1 and
+  just after it;
 - file-size: `RLIMIT_FSIZE` one byte below each file a run, a sweep and the cache write, where that
   is above the 3.9 kB TensorFlow's own AutoGraph needs, and one limit below it.
 It prints each case (what went wrong where, the exit code, which file was refused first, and every
