@@ -106,9 +106,9 @@ def main(argv=None) -> int:
         apart = (len(args.experiments) > 1 or sweep is not None) and not eager and args.distribute is None
         strategy, chief = None, True
         if apart:
-            experiments = in_own_process(check_experiments, args.experiments, fields, sweep)
+            experiments = in_own_process(check_experiments, args.experiments, fields, sweep, args.data)
         else:
-            experiments = check_experiments(args.experiments, fields, sweep)  # imports TensorFlow, quietly
+            experiments = check_experiments(args.experiments, fields, sweep, args.data)  # imports TensorFlow, quietly
             from looptrain.loop.distribute import is_chief, make_strategy
 
             # Before TensorFlow runs any op: a multi-worker strategy joins its cluster at program start.
