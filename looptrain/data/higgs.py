@@ -171,12 +171,18 @@ def load(path: Path, config: Config) -> Data:
     if n_train < config.n_train:
         shortfall = (f"data file {path} has {n_validation + n_train} rows, fewer than the "
                      f"{config.n_validation + config.n_train} asked: training on {n_train} rows, not {config.n_train}")
-    no_test = None
-    if not n_rest and config.n_test is None:
-        no_test = (f"data file {path} has no rows past its {n_validation:,} validation and {n_train:,} training "
-                   f"rows, so this run has no test number (docs/data.md, \"Test rows\")")
+    no_test = without_test_rows(n_rest, config, f"data file {path} has no rows past its {n_validation:,} "
+                                                f"validation and {n_train:,} training rows")
     return Data(*train, *validation, config.batch_size, shortfall,
                 *(test if n_rest else (None, None)), no_test)
+
+
+def without_test_rows(n_test: int, config: Config, why: str, advice: str = 'docs/data.md, "Test rows"') -> str | None:
+    """The warning of a run whose data gave no test rows by default (`why` says what it lacks), or None
+    where it gave some or none were asked for (`n_test=0`)."""
+    if n_test or config.n_test is not None:
+        return None
+    return f"{why}, so this run has no test number ({advice})"
 
 
 def count_rows(path: Path) -> int | None:

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from looptrain.config import Config
-from looptrain.data.higgs import KERAS_IMDB, Data, aligned_empty, handed_over
+from looptrain.data.higgs import KERAS_IMDB, Data, aligned_empty, handed_over, without_test_rows
 from looptrain.errors import InputError
 
 NUM_WORDS = 10_000  # the tutorial's num_words: each review becomes a vector of this many 0s and 1s
@@ -153,10 +153,8 @@ def load(source: str, config: Config) -> Data:
     if len(train_reviews) < config.n_train or len(validation_reviews) < config.n_validation:
         shortfall = (f"{source} has {len(train_reviews)} training and {len(validation_reviews)} test reviews, "
                      f"fewer than the {config.n_train} and {config.n_validation} asked: using what it has")
-    no_test = None
-    if not n_test and config.n_test is None:
-        no_test = (f"{source}: the validation takes all {KERAS_TEST_REVIEWS:,} test reviews, as the tutorial's does, "
-                   f"so this run has no test number (--set n_validation=12500 leaves half of them to test on)")
+    no_test = without_test_rows(n_test, config, f"{source}: the validation takes all {KERAS_TEST_REVIEWS:,} test "
+                                f"reviews, as the tutorial's does", "--set n_validation=12500 leaves half of them")
 
     def as_tensors(reviews, labels):
         # Labels shaped like the model's output, (reviews, 1), as higgs.read_rows shapes HIGGS labels.
