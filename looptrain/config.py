@@ -8,6 +8,7 @@ the outputs go (`--logdir`), which belong to one invocation, not to the experime
 
 import dataclasses
 import math
+import typing
 from dataclasses import dataclass
 
 from looptrain.errors import InputError
@@ -15,10 +16,12 @@ from looptrain.errors import InputError
 
 @dataclass(frozen=True)
 class Config:
-    # Data: the first `n_validation` rows of the file are held out, the next `n_train` train.
+    # Data: the first `n_validation` rows of the file are held out, the next `n_train` train, and `n_test`
+    # rows past them are the test rows, which only the finished run's weights see.
     dataset: str = "higgs"  # "higgs": HIGGS rows of 28 features; "imdb": reviews as multi-hot word vectors
     n_validation: int = 1_000  # the tutorial's N_VALIDATION
     n_train: int = 10_000  # the tutorial's N_TRAIN; small on purpose, so that big models overfit
+    n_test: int | None = None  # rows scored once, at the end; None: the data source's own (docs/data.md), 0: none
     batch_size: int = 500  # 10,000 / 500 = 20 steps per epoch
     synthetic_seed: int = 0  # which synthetic rows or reviews `--data synthetic` makes (fixed, like a real file)
     # Optimization: Adam whose rate follows InverseTimeDecay(learning_rate, decay_epochs, 1).
@@ -64,18 +67,18 @@ class Config:
             value = getattr(self, field.name)
             if field.type is float and type(value) is int:
                 object.__setattr__(self, field.name, float(value))  # `1` is a fine float; store it as one
-            # `type(...) is` and not isinstance: bool is a subclass of int, and True is no count.
-            elif type(value) is not field.type:
-                raise InputError(f"field {field.name!r} must be {field.type.__name__}, got {value!r}")
+            # `type(...) in` and not isinstance: bool is a subclass of int, and True is no count.
+            elif type(value) not in kinds(field.type):
+                raise InputError(f"field {field.name!r} must be {type_name(field.type)}, got {value!r}")
             # float("nan") and float("inf") parse, but no rate, delta or decay can be either.
             if field.type is float and not math.isfinite(getattr(self, field.name)):
                 raise InputError(f"field {field.name!r} must be a finite number, got {value!r}")
         for name in ("n_validation", "n_train", "batch_size", "max_epochs", "accumulate"):
             if getattr(self, name) <= 0:
                 raise InputError(f"field {name!r} must be positive, got {getattr(self, name)}")
-        for name in ("patience", "min_delta", "learning_rate", "decay_epochs", "weight_decay", "histogram_every",
-                     "checkpoint_every", "clip_global_norm", "weight_average"):
-            if getattr(self, name) < 0:
+        for name in ("n_test", "patience", "min_delta", "learning_rate", "decay_epochs", "weight_decay",
+                     "histogram_every", "checkpoint_every", "clip_global_norm", "weight_average"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise InputError(f"field {name!r} must not be negative, got {getattr(self, name)}")
         if self.n_train < self.batch_size:  # said here, before a data file is blamed for having too few rows
             raise InputError(f"field 'n_train' ({self.n_train}) must be at least one batch, batch_size "
@@ -98,6 +101,15 @@ class Config:
 
 
 FIELD_TYPES = {field.name: field.type for field in dataclasses.fields(Config)}
+
+
+def kinds(field_type) -> tuple:
+    """The types a field's value may have: `(int,)` for `int`, `(int, NoneType)` for `int | None`."""
+    return typing.get_args(field_type) or (field_type,)
+
+
+def type_name(field_type) -> str:
+    return " or ".join("None" if kind is type(None) else kind.__name__ for kind in kinds(field_type))
 # The text fields, and the words each may be.
 BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "on": True,
                  "false": False, "0": False, "no": False, "off": False}
@@ -119,8 +131,11 @@ def parse_set(assignments: list[str]) -> dict:
 
 
 def parse_value(name: str, text: str, option: str):
-    """`text` as a value of field `name`, typed as its default is; `option` names the flag in the error."""
-    kind = FIELD_TYPES[name]
+    """`text` as a value of field `name`, typed as its default is; `option` names the flag in the error.
+    A field that may be None takes the word `none`, in any case."""
+    if type(None) in kinds(FIELD_TYPES[name]) and text.strip().lower() == "none":
+        return None
+    kind = kinds(FIELD_TYPES[name])[0]
     if kind is bool:
         if text.lower() not in BOOLEAN_WORDS:
             raise InputError(f"{option} {name}: expected true or false, got {text!r}")

@@ -4,9 +4,10 @@ turns errors into exit codes.
     python -m looptrain.plot RUN_DIR [RUN_DIR ...] [--metric binary_crossentropy] [--smoothing-std 10]
                                                    [--log-x] [--ylim LOW HIGH] [--out FILE]
     python -m looptrain.plot --weights RUN_DIR [RUN_DIR ...] [--out FILE]
+    python -m looptrain.plot --reliability RUN_DIR [RUN_DIR ...] [--out FILE]
     python -m looptrain.plot --schedule EXPERIMENT.py [--out FILE]
 
-The pictures are drawn by `results.curves` and `results.weights`; what each shows is in
+The pictures are drawn by `results.curves`, `results.weights` and `results.reliability`; what each shows is in
 docs/experiments.md, "Looking at finished runs". Only `--schedule` imports TensorFlow, to ask the
 optimizer training builds for its rates (`loop.optimizer.schedule_curve`).
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from looptrain.errors import ArgumentParser, InputError, WriteFailed
 from looptrain.results.curves import METRICS, draw_folders, plot_schedule
 from looptrain.results.pictures import PICTURE_TYPES, draw_whole
+from looptrain.results.reliability import plot_reliability, read_reliability
 from looptrain.results.weights import kernel_values, plot_weights
 from looptrain.runfolder import ownership
 from looptrain.runfolder.history import common_folder
@@ -25,13 +27,16 @@ from looptrain.runfolder.history import common_folder
 def make_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="python -m looptrain.plot",
                             description="Draw finished runs' learning curves (the default), their kernel "
-                                        "weights (--weights), or an experiment's learning-rate schedule "
-                                        "(--schedule).")
+                                        "weights (--weights), their reliability diagrams (--reliability), or an "
+                                        "experiment's learning-rate schedule (--schedule).")
     parser.add_argument("runs", nargs="*", type=Path, metavar="RUN_DIR",
                         help="run folders (LOGDIR/<experiment>/) holding history.csv and config.json, or sweep "
                              "folders holding sweep.json")
     parser.add_argument("--weights", action="store_true",
                         help="overlay the runs' kernel weights from best.weights.h5 instead of their curves")
+    parser.add_argument("--reliability", action="store_true",
+                        help="draw the runs' reliability diagrams on their test rows, from test.json, instead of "
+                             "their curves")
     parser.add_argument("--schedule", type=Path, metavar="EXPERIMENT.py",
                         help="draw this experiment's learning rate against the epoch (no run folders)")
     parser.add_argument("--metric", default="binary_crossentropy", choices=METRICS,
@@ -46,16 +51,18 @@ def make_parser() -> ArgumentParser:
     parser.add_argument("--ylim", type=float, nargs=2, metavar=("LOW", "HIGH"),
                         help="the curves' y range (default: the tutorial's 0.5 to 0.7 where the curves fit)")
     parser.add_argument("--out", type=Path, metavar="FILE",
-                        help="where the picture goes: a .png, .svg or .pdf file (default: comparison.png or "
-                             "weights.png in the folder that holds the runs, schedule.png here)")
+                        help="where the picture goes: a .png, .svg or .pdf file (default: comparison.png, "
+                             "weights.png or reliability.png in the folder that holds the runs, schedule.png here)")
     return parser
 
 
 def parse_args(argv):
     parser = make_parser()
     args = parser.parse_args(argv)
-    if args.schedule and (args.runs or args.weights):
-        parser.error("--schedule draws one experiment file; give no run folders and no --weights")
+    if args.schedule and (args.runs or args.weights or args.reliability):
+        parser.error("--schedule draws one experiment file; give no run folders, no --weights, no --reliability")
+    if args.weights and args.reliability:
+        parser.error("--weights and --reliability are two pictures: draw them one at a time")
     if not args.schedule and not args.runs:
         parser.error("give at least one RUN_DIR, or --schedule EXPERIMENT.py")
     if args.smoothing_std < 0:
@@ -92,6 +99,10 @@ def draw(args) -> Path:
         values = kernel_values(args.runs)
         out = args.out or common_folder(args.runs) / "weights.png"
         draw_whole(out, lambda path: plot_weights(values, path), advice)
+    elif args.reliability:
+        scores = read_reliability(args.runs)
+        out = args.out or common_folder(args.runs) / "reliability.png"
+        draw_whole(out, lambda path: plot_reliability(scores, path), advice)
     else:
         out = args.out or common_folder(args.runs) / "comparison.png"
         draw_whole(out, lambda path: draw_folders(args.runs, path, log_x=args.log_x, metric=args.metric,

@@ -3,9 +3,10 @@
 
     python -m looptrain.report RUN_OR_SWEEP_DIR [RUN_OR_SWEEP_DIR ...] [--out FILE.md]
 
-The Markdown goes to `--out`, by default `report.md` in the folder that holds the runs, beside
-`looptrain.plot`'s pictures. What the columns mean: docs/experiments.md, "Looking at finished runs".
-It never imports TensorFlow.
+The first table compares the runs; a second, where the runs had test rows, gives their best and final
+weights' scores on them (test.json). The Markdown goes to `--out`, by default `report.md` in the
+folder that holds the runs, beside `looptrain.plot`'s pictures. What the columns mean:
+docs/experiments.md, "Looking at finished runs". It never imports TensorFlow.
 """
 
 import sys
@@ -14,8 +15,8 @@ from pathlib import Path
 from rich.console import Console
 
 from looptrain.errors import ArgumentParser, InputError, WriteFailed
-from looptrain.launch.console import summary_table
-from looptrain.results.tables import SPREAD_NOTE, has_spread, rows_of, write_markdown
+from looptrain.launch.console import TEST_COLUMNS, summary_table
+from looptrain.results.tables import SPREAD_NOTE, has_spread, rows_of, test_rows_of, write_markdown
 from looptrain.runfolder.history import common_folder
 
 
@@ -43,15 +44,18 @@ def main(argv=None) -> int:
     out = args.out or common_folder(args.runs) / "report.md"
     try:
         rows = [row for folder in args.runs for row in rows_of(folder)]
-        write_markdown(rows, out, "choose another --out")
+        test_rows = [row for folder in args.runs for row in test_rows_of(folder)]
+        write_markdown(rows, out, "choose another --out", test_rows)
     except (InputError, WriteFailed) as error:
         print(f"looptrain: error: {error}", file=sys.stderr)
         return error.exit_code
     # A terminal's own width; elsewhere (a file, a pipe) wide enough for every column, not rich's 80.
-    table = summary_table(rows)
-    if has_spread(rows):
-        table.caption = SPREAD_NOTE
-    Console(width=None if sys.stdout.isatty() else 160).print(table)
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    tables = [summary_table(rows)] + ([summary_table(test_rows, TEST_COLUMNS, "on the test rows")] if test_rows else [])
+    if has_spread(rows + test_rows):
+        tables[-1].caption = SPREAD_NOTE
+    for table in tables:
+        console.print(table)
     print(f"wrote {out}")
     return 0
 

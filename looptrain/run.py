@@ -112,7 +112,7 @@ def main(argv=None) -> int:
         apart = (len(args.experiments) > 1 or sweep is not None) and not eager and args.distribute is None
         strategy, chief = None, True
         if apart:
-            experiments = in_own_process(check_experiments, args.experiments, fields, sweep)
+            experiments = in_own_process(check_experiments, args.experiments, fields, sweep, args.data)
         else:
             import_tensorflow_quietly()
             from looptrain.loop.distribute import is_chief, make_strategy
@@ -121,7 +121,7 @@ def main(argv=None) -> int:
             # strategy joins its cluster at program start.
             strategy = make_strategy(args.distribute)
             chief = is_chief(strategy)  # the only process that writes
-            experiments = check_experiments(args.experiments, fields, sweep, args.distribute is not None)
+            experiments = check_experiments(args.experiments, fields, sweep, args.data, args.distribute is not None)
         runs = plan_runs(experiments, args.logdir, sweep, args.resume)
         folders = [run_folder(args.logdir, experiment) for experiment in experiments]
         several = len(runs) > 1 or sweep is not None

@@ -2,10 +2,11 @@
 
 `train` is what the command line calls for each run, and what a test or a notebook can call
 directly. It reads top to bottom: refuse a run folder that is not looptrain's, build everything the
-run trains with (`build`), take the folder and run the epochs in it (`train_in_folder`), then end
-the run (`end_run`): return the history, or raise `WriteFailed`, `NumericalFault` or `Interrupted`
-once the files are written. The math is `looptrain.loop`'s, the folder's files, lock and
-checkpoints `looptrain.runfolder`'s. What a run writes and what survives what is told in
+run trains with (`build`), take the folder and run the epochs in it (`train_in_folder`), score the
+best and the final weights on the test rows once the epochs are over and write the files
+(`write_outputs`), then end the run (`end_run`): return the history, or raise `WriteFailed`,
+`NumericalFault` or `Interrupted` once the files are written. The math is `looptrain.loop`'s, the
+folder's files, lock and checkpoints `looptrain.runfolder`'s. What a run writes and what survives what is told in
 docs/resume-and-errors.md; what each worker of a cluster writes, in docs/distributed.md.
 """
 
@@ -22,13 +23,16 @@ import tensorflow as tf
 
 from looptrain.config import Config
 from looptrain.data import higgs, reviews
+from looptrain.data.higgs import Data
 from looptrain.errors import Interrupted, NumericalFault, WriteFailed
 from looptrain.experiment import Experiment
 from looptrain.loop import distribute, epoch, precision, weight_average
+from looptrain.loop.evaluate import evaluate, holding
 from looptrain.loop.fit import History, run_epochs
 from looptrain.loop.optimizer import make_optimizer
 from looptrain.loop.step import make_metrics, make_steps
 from looptrain.results.curves import plot_histories
+from looptrain.results.reliability import plot_reliability
 from looptrain.runfolder import ownership, profile
 from looptrain.runfolder.checkpoint import Checkpoints
 from looptrain.runfolder.files import failed, write_whole
@@ -36,6 +40,8 @@ from looptrain.runfolder.history import read_history, summarize, write_history
 from looptrain.runfolder.hparams import write_session
 from looptrain.runfolder.interruption import Interruption
 from looptrain.runfolder.lock import FolderLock
+from looptrain.runfolder.scores import FILE as SCORES_FILE
+from looptrain.runfolder.scores import scores_record, write_scores
 from looptrain.runfolder.summaries import Summaries
 from looptrain.runfolder.weights_file import write_weights
 
@@ -64,6 +70,8 @@ class Training:
     config: Config  # the experiment's, with the `loop` this run can have
     model: keras.Model
     run_epoch: Callable[[], dict]  # trains and validates one epoch, and returns its results
+    data: Data  # the rows: the epochs see the training and validation rows, the end of the run the test rows
+    from_logits: bool  # whether the model's outputs are logits, or probabilities
     checkpoints: Checkpoints
     worker_checkpoints: tempfile.TemporaryDirectory | None  # where a worker other than the chief saves
     record: dict  # what config.json says of the run
@@ -89,8 +97,9 @@ def build(experiment: Experiment, data_path: Path | str, run_dir: Path, resume: 
     tf.config.experimental.enable_op_determinism()
 
     data = (reviews.load if config.dataset == "imdb" else higgs.load)(data_path, config)
-    if data.shortfall:
-        reporter.warn(data.shortfall)
+    for warning in (data.shortfall, data.no_test):
+        if warning:
+            reporter.warn(warning)
     if config.accumulate > 1:  # a train step takes a micro-batch; the optimizer adds up `accumulate` of them
         data = dataclasses.replace(data, batch_size=config.batch_size // config.accumulate,
                                    accumulate=config.accumulate)
@@ -126,13 +135,14 @@ def build(experiment: Experiment, data_path: Path | str, run_dir: Path, resume: 
                           f"{Path(checkpoints.resume_from).name}, the one before it that reads whole")
 
     record = {"experiment": experiment.name, "experiment_file": str(experiment.path), "data": str(data_path),
-              "n_train": data.n_train, "n_validation": data.n_validation, "steps_per_epoch": data.steps_per_epoch,
-              "parameters": model.count_params(), "fields": dataclasses.asdict(config)}
+              "n_train": data.n_train, "n_validation": data.n_validation, "n_test": data.n_test,
+              "steps_per_epoch": data.steps_per_epoch, "parameters": model.count_params(),
+              "fields": dataclasses.asdict(config)}
     replicas = f", {strategy.num_replicas_in_sync} replicas" if strategy is not None else ""
     heading = (f"{experiment.description}\n  {model.count_params():,} parameters, {data.n_train:,} training rows"
-               f"{replicas}, data: {data_path}")
-    return Training(experiment.name, config, model, run_epoch, checkpoints, worker_checkpoints, record, heading,
-                    weight_average.evaluated_weights(model, optimizer))
+               f"{replicas}, {data.n_test:,} test rows, data: {data_path}")
+    return Training(experiment.name, config, model, run_epoch, data, from_logits, checkpoints, worker_checkpoints,
+                    record, heading, weight_average.evaluated_weights(model, optimizer))
 
 
 def make_epoch(config: Config, steps, metrics: dict, data, optimizer, strategy: tf.distribute.Strategy | None,
@@ -186,7 +196,7 @@ def train_in_folder(training: Training, run_dir: Path, resume: bool, chief: bool
             if training.worker_checkpoints is not None:
                 training.worker_checkpoints.cleanup()
         history.write_failure = history.write_failure or closing_failure  # the first failure is the one to tell
-        written = write_outputs(run_dir, training.name, training.model, history, training.config) if chief else []
+        written = write_outputs(run_dir, training, history) if chief else []
     return history, written, interruption.signal_number
 
 
@@ -212,22 +222,41 @@ def end_run(name: str, run_dir: Path, history: History, written: list[str], sign
 
 def start_run_folder(run_dir: Path, resume: bool, record: dict) -> None:
     """Make the run folder ready: a fresh run deletes what an earlier run of looptrain's left there
-    (and only that), then writes config.json, which marks the folder as looptrain's."""
+    (and only that), then writes config.json, which marks the folder as looptrain's. A resumed run
+    deletes the test scores of the end it carries on from: they will be of another end, or of none."""
     try:
         if not resume:
             ownership.clear_folder(run_dir)
+        else:
+            for name in (SCORES_FILE, "reliability.png"):
+                (run_dir / name).unlink(missing_ok=True)
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise failed(run_dir, error) from None
     write_whole(run_dir / "config.json", lambda path: path.write_text(json.dumps(record, indent=2) + "\n"))
 
 
-def write_outputs(run_dir: Path, name: str, model: keras.Model, history: History, config: Config) -> list[str]:
+def write_outputs(run_dir: Path, training: Training, history: History) -> list[str]:
     """Write the run's files, the history first, and return the names of those written. Each is tried
-    even after one fails; the first failure of the run is kept in `history.write_failure`."""
+    even after one fails; the first failure of the run is kept in `history.write_failure`. A run that
+    ended, rather than being stopped, with test rows scores its best and final weights on them first:
+    the one time the test rows are looked at."""
+    name, model, data = training.name, training.model, training.data
+    ended = not (history.interrupted or history.fault or history.write_failure)
     outputs = [("history.csv", lambda: write_history(run_dir / "history.csv", history.epochs))]
     if history.best_epoch is not None:  # else the model holds no epoch worth keeping (a fault in the first)
         outputs.append(("best.weights.h5", lambda: write_weights(run_dir / "best.weights.h5", model)))
+    if history.final_weights is not None:
+        outputs.append(("final.weights.h5", lambda: write_final_weights(run_dir / "final.weights.h5", model,
+                                                                        history.final_weights)))
+    if ended and data.n_test and history.best_epoch is not None:
+        weights = {"best": [weight.numpy() for weight in model.weights], "final": history.final_weights}
+        scored = evaluate(model, weights, (data.test_features, data.test_labels),
+                          (data.validation_features, data.validation_labels), training.from_logits, data.batch_size)
+        record = scores_record(data.n_test, scored, {"best": history.best_epoch, "final": len(history.epochs) - 1})
+        outputs.append((SCORES_FILE, lambda: write_scores(run_dir / SCORES_FILE, record)))
+        outputs.append(("reliability.png", lambda: write_whole(run_dir / "reliability.png", lambda path: (
+            plot_reliability({name: record}, path)))))
     if history.epochs:
         outputs.append(("curves.png", lambda: write_whole(run_dir / "curves.png", lambda path: plot_histories(
             {name: read_history(run_dir / "history.csv")}, path))))
@@ -240,10 +269,16 @@ def write_outputs(run_dir: Path, name: str, model: keras.Model, history: History
             history.write_failure = history.write_failure or failure
     try:  # TensorBoard's, as train/ and validation/ are: not among the files a failed run lists as kept
         if history.epochs:
-            write_session(run_dir, name, config, summarize(name, history.epochs, history.best_epoch))
+            write_session(run_dir, name, training.config, summarize(name, history.epochs, history.best_epoch))
     except WriteFailed as failure:
         history.write_failure = history.write_failure or failure
     return written
+
+
+def write_final_weights(path: Path, model: keras.Model, final_weights: list) -> None:
+    """The final epoch's weights, written as best.weights.h5 is, from a model that holds the best."""
+    with holding(model, final_weights):
+        write_weights(path, model)
 
 
 def kept(run_dir: Path, history: History, written: list[str]) -> str:

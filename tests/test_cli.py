@@ -24,6 +24,8 @@ def run(*arguments, cwd):
     (["{repo}/experiments/tiny.py", "--set", "min_delta=inf"], "'min_delta' must be a finite number, got inf"),
     (["{repo}/experiments/tiny.py", "--set", "n_train=100"],
      "'n_train' (100) must be at least one batch, batch_size (500)"),
+    (["{repo}/experiments/tiny.py", "--set", "n_test=-1"], "field 'n_test' must not be negative, got -1"),
+    (["{repo}/experiments/tiny.py", "--set", "n_test=some"], "--set n_test: expected int, got 'some'"),
     (["{repo}/experiments/tiny.py", "--max-epochs", "many"], "argument --max-epochs: invalid int value"),
     (["{repo}/experiments/tiny.py", "--colour"], "unrecognized arguments: --colour"),
     (["{repo}/experiments/tiny.py", "--data", "{tmp}/none.csv.gz"], "data file {tmp}/none.csv.gz does not exist"),
@@ -93,6 +95,20 @@ def test_a_model_that_cannot_train_on_the_data_is_refused_before_anything_trains
     # Keras numbers a layer's name by the layers made before it in the process: dense, dense_1, ...
     expected = re.escape(f"looptrain: error: experiment file mine.py: {message}").replace(r"\{layer\}", r"dense\w*")
     assert_one_line_error(main, ["mine.py", "--logdir", "runs"], capsys, "^" + expected)
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("experiments", [["tiny"], ["tiny", "small"]], ids=["one run", "two runs"])
+def test_more_test_rows_than_the_file_has_is_refused_before_anything_trains(tmp_path, experiments):
+    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(1_600))
+    sweep = ["--sweep", "n_test=100,101"] if len(experiments) == 1 else ["--set", "n_test=101"]
+    finished = run(*[str(REPO / "experiments" / f"{name}.py") for name in experiments], "--data", str(data_path),
+                   "--set", "n_train=500", *sweep, "--logdir", "runs", cwd=tmp_path)
+    assert finished.returncode == 2
+    [line] = finished.stderr.splitlines()
+    assert line.startswith("looptrain: error: ") and line.endswith(
+        f"n_test=101: data file {data_path} has 1,600 rows, and 101 test rows past its 1,000 validation and 500 "
+        "training rows need 1,601 (fewer test rows, or fewer training rows)"), line
     assert not (tmp_path / "runs").exists()
 
 

@@ -65,3 +65,16 @@ def test_a_true_or_false_field_takes_the_usual_words_and_nothing_else():
         parse_set(["jit_compile=maybe"])
     with pytest.raises(InputError, match="'jit_compile' must be bool, got 1"):
         Config(jit_compile=1)
+
+
+def test_a_count_that_may_be_none_takes_the_word_none_and_counts_but_nothing_else():
+    assert Config().n_test is None  # the data source's own test rows
+    assert parse_set(["n_test=None", "n_train=2000"]) == {"n_test": None, "n_train": 2000}
+    assert Config().with_fields(parse_set(["n_test=5_000"])).n_test == 5000
+    for fields, message in [({"n_test": -1}, "'n_test' must not be negative, got -1"),
+                            ({"n_test": True}, "'n_test' must be int or None, got True"),
+                            ({"n_test": 10.0}, "'n_test' must be int or None, got 10.0")]:
+        with pytest.raises(InputError, match=message):
+            Config().with_fields(fields)
+    with pytest.raises(InputError, match="--set patience: expected int, got 'none'"):
+        parse_set(["patience=none"])  # only a field that may be None takes the word

@@ -64,7 +64,7 @@ def test_every_experiment_runs_shrunk_through_the_real_command(tmp_path, monkeyp
     command = [sys.executable, "-m", "looptrain.run", *[f"experiments/{name}.py" for name in NAMES + REMEDIES],
                "--max-epochs", "2", "--set", "n_validation=200", "--set", "n_train=300", "--set", "batch_size=100",
                # XLA's compiling would only add seconds here: tests/loop/test_parity.py checks it.
-               "--set", "jit_compile=false", "--logdir", str(tmp_path / "runs"), "--dots"]
+               "--set", "jit_compile=false", "--set", "n_test=500", "--logdir", str(tmp_path / "runs"), "--dots"]
     finished = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert (tmp_path / "runs" / "comparison.png").stat().st_size > 10_000
@@ -78,6 +78,7 @@ def test_every_experiment_runs_shrunk_through_the_real_command(tmp_path, monkeyp
         config = json.loads((run / "config.json").read_text())
         assert config["fields"]["n_train"] == 300 and config["parameters"] == PARAMETERS[name]
         assert (run / "curves.png").read_bytes()[:4] == b"\x89PNG"
+        assert json.loads((run / "test.json").read_text())["n_test"] == config["n_test"] == 500
 
         # The event files say what the history says, epoch by epoch, under Keras's tag names.
         train_events, validation_events = events(run / "train"), events(run / "validation")

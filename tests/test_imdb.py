@@ -108,7 +108,7 @@ def test_baseline_epochs_report_what_the_tutorials_fit_reports():
 
 def test_every_imdb_experiment_runs_shrunk_through_the_real_command(tmp_path):
     looptrain = [sys.executable, "-m", "looptrain.run"]
-    options = ["--set", "n_validation=200", "--set", "n_train=300", "--set", "batch_size=100",
+    options = ["--set", "n_validation=200", "--set", "n_train=300", "--set", "batch_size=100", "--set", "n_test=100",
                "--logdir", str(tmp_path / "runs"), "--dots"]
     command = [*looptrain, *[f"experiments/imdb/{name}.py" for name in NAMES], "--max-epochs", "2", *options]
     finished = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)

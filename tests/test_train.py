@@ -1,11 +1,16 @@
-"""One experiment end to end, in process: reproducible from its seed, and replacing an earlier run."""
+"""One experiment end to end, in process: reproducible from its seed, replacing an earlier run, and scored
+on its test rows at the end."""
 
+import json
+
+import keras
 import pytest
 
 from conftest import REPO, made_up_rows, write_rows
 from looptrain.errors import InputError
 from looptrain.experiment import load_experiment
 from looptrain.launch.console import DotsReporter
+from looptrain.runfolder.history import read_run, summarize
 from looptrain.train import train
 
 SHRUNK = {"n_validation": 100, "n_train": 400, "batch_size": 100, "max_epochs": 3}
@@ -77,3 +82,37 @@ def test_a_run_folder_below_a_file_is_refused_before_anything_trains(tmp_path):
     with pytest.raises(InputError, match=f"{tmp_path}/runs/tiny cannot be made: {tmp_path}/runs is a file"):
         train(load_experiment(REPO / "experiments" / "tiny.py", SHRUNK), data_path, tmp_path / "runs" / "tiny",
               DotsReporter())
+
+
+def test_a_finished_run_scores_its_best_and_final_weights_on_the_files_last_rows(tmp_path):
+    rows = made_up_rows(800)  # 100 validation, 400 training, and 300 past them: the test rows
+    data_path = write_rows(tmp_path / "rows.csv.gz", rows)
+    run_dir = tmp_path / "runs" / "dropout"
+    history = train(load_experiment(REPO / "experiments" / "dropout.py", {**SHRUNK, "max_epochs": 4}), data_path,
+                    run_dir, DotsReporter())
+    scores = json.loads((run_dir / "test.json").read_text())
+    assert scores["n_test"] == 300
+    assert (scores["best"]["epoch"], scores["final"]["epoch"]) == (history.best_epoch, 3)
+    # Each weights file, loaded into a fresh model and scored by Keras on the last 300 rows, gives test.json's numbers.
+    for weights in ("best", "final"):
+        model = load_experiment(REPO / "experiments" / "dropout.py").build_model()
+        model.load_weights(run_dir / f"{weights}.weights.h5")
+        bce = keras.metrics.BinaryCrossentropy(from_logits=True)
+        bce.update_state(rows[500:, :1], model(rows[500:, 1:], training=False))
+        assert scores[weights]["binary_crossentropy"] == pytest.approx(float(bce.result()), rel=1e-5)
+    assert (run_dir / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+    written = read_run(run_dir)
+    assert summarize("Dropout", written.epochs, written.best_epoch, written.scores)["test_bce"] == (
+        scores["best"]["binary_crossentropy"])
+
+
+def test_a_file_without_room_for_test_rows_still_trains_and_says_it_has_no_test_number(tmp_path, capsys):
+    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))  # 100 validation, 400 training: no more
+    run_dir = tmp_path / "runs" / "tiny"
+    train(load_experiment(REPO / "experiments" / "tiny.py", SHRUNK), data_path, run_dir, DotsReporter())
+    assert ("warning: data file " + str(data_path) + " has no rows past its 100 validation and 400 training rows, "
+            "so this run has no test number") in capsys.readouterr().out
+    assert (run_dir / "final.weights.h5").is_file() and not (run_dir / "test.json").exists()
+    written = read_run(run_dir)
+    assert written.scores is None
+    assert summarize("Tiny", written.epochs, written.best_epoch, written.scores)["test_bce"] is None

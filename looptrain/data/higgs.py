@@ -4,13 +4,15 @@ A data file has the layout of UCI's `HIGGS.csv.gz`: gzip-compressed CSV, no head
 the label (1 signal, 0 background) first, then the 28 features. Three sources give such a file:
 `synthetic` (the project's own generator, the default, no network), `higgs` (the real file of 11
 million rows, downloaded once) and any local path. Whatever the source, the same loader reads it,
-splitting it as the tutorial does, but with numpy rather than `tf.data` (`read_rows` says why).
+splitting it as the tutorial does, but with numpy rather than `tf.data` (`read_rows` says why), and
+keeping the file's last rows apart as the test rows (docs/data.md, "Test rows").
 `resolve` also says what `--data` means for an IMDB experiment, and refuses a HIGGS source for one
 (or `imdb` for a HIGGS one); the reviews themselves are `looptrain.data.reviews`' business. What is
 not here: the model, the loop, and anything that prints (a short file is reported through the
 `Data.shortfall` message, for the caller to show).
 """
 
+import collections
 import csv
 import errno
 import gzip
@@ -40,6 +42,13 @@ DISK_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EAC
 SYNTHETIC_REVIEWS, KERAS_IMDB = "synthetic reviews", "keras imdb"
 REVIEW_SOURCES = {"synthetic": SYNTHETIC_REVIEWS, "imdb": KERAS_IMDB}
 
+# The test rows a source gives when `n_test` is None. A file's: its last rows past the training rows,
+# at most the HIGGS paper's test set, the last 500,000 of its 11,000,000 (HIGGS_ROWS); a file with no
+# rows past its training rows has none. The synthetic source's: this many fresh rows of the generator,
+# which put the standard error of a test cross-entropy near 0.002 (docs/data.md, "Test rows").
+PAPER_TEST_ROWS, HIGGS_ROWS = 500_000, 11_000_000
+SYNTHETIC_TEST_ROWS = 50_000
+
 
 @dataclass
 class Data:
@@ -52,6 +61,11 @@ class Data:
     batch_size: int  # the rows of one train step: a micro-batch when the optimizer accumulates
     shortfall: str | None = None  # a warning to show once when the file had fewer rows than asked
     accumulate: int = 1  # steps per optimizer update (`Config.accumulate`): an epoch is whole updates
+    # The test rows, which only the finished run's weights see (`looptrain.loop.evaluate`); None for none,
+    # and then `no_test` says why, unless none were asked for.
+    test_features: tf.Tensor | None = None
+    test_labels: tf.Tensor | None = None
+    no_test: str | None = None
 
     @property
     def n_train(self) -> int:  # rows actually used for training (fewer than asked if the file is short)
@@ -60,6 +74,10 @@ class Data:
     @property
     def n_validation(self) -> int:
         return int(self.validation_labels.shape[0])
+
+    @property
+    def n_test(self) -> int:
+        return 0 if self.test_labels is None else int(self.test_labels.shape[0])
 
     @property
     def steps_per_epoch(self) -> int:  # the steps of the full updates in one pass over the training rows
@@ -89,7 +107,10 @@ def resolve(source: str, config: Config, progress=None) -> Path | str | cache.In
     if source == "imdb":
         raise InputError("--data imdb: a HIGGS experiment trains on HIGGS rows (use --data synthetic, higgs or a path)")
     if source == "synthetic":
-        n_rows = config.n_validation + config.n_train
+        # The generator's first rows do not depend on how many are made: the test rows come after the
+        # tutorial's rows and leave them as they were.
+        n_test = SYNTHETIC_TEST_ROWS if config.n_test is None else config.n_test
+        n_rows = config.n_validation + config.n_train + n_test
         try:
             return cache.synthetic_file(n_rows, config.synthetic_seed, cache.cache_dir(), progress)
         except WriteFailed as failure:  # the rows can be made without the cache, for this run
@@ -126,12 +147,17 @@ def download_higgs(origin: str = HIGGS_URL, sha256: str = HIGGS_SHA256) -> Path:
 
 def load(path: Path, config: Config) -> Data:
     """Read the file as the tutorial splits it: the first `n_validation` rows for validation, the next
-    `n_train` for training. Only those rows are read, so the full HIGGS file costs no more than a
-    sample. Every row is checked: 29 numbers, finite features, a label of 0 or 1."""
+    `n_train` for training; then the test rows, the file's last (`n_test`, or by default those past
+    the training rows up to PAPER_TEST_ROWS). Only the first rows are parsed, but a file with test
+    rows is read to its end: gzip cannot start in the middle. Every row used is checked: 29 numbers,
+    finite features, a label of 0 or 1."""
+    wanted = PAPER_TEST_ROWS if config.n_test is None else config.n_test
     try:
         with path.open() if isinstance(path, cache.InMemory) else gzip.open(path, "rt") as lines:
             validation = read_rows(lines, config.n_validation)
             train = read_rows(lines, config.n_train)
+            rest, n_rest = last_lines(lines, wanted) if wanted else ([], 0)
+            test = read_rows(iter(rest), len(rest))
     except (ValueError, OSError, EOFError, zlib.error):  # gzip.BadGzipFile is an OSError
         raise InputError(first_problem(path)) from None
     n_validation, n_train = len(validation[0]), len(train[0])
@@ -139,11 +165,54 @@ def load(path: Path, config: Config) -> Data:
     if n_validation < config.n_validation or n_train < config.batch_size:
         raise InputError(f"data file {path} has {n_validation + n_train} rows; at least {needed} are needed "
                          f"({config.n_validation} for validation and one batch of {config.batch_size})")
+    problem = test_rows_problem(f"data file {path}", n_validation + n_train + n_rest, config)
+    if problem:
+        raise InputError(problem)
     shortfall = None
     if n_train < config.n_train:
         shortfall = (f"data file {path} has {n_validation + n_train} rows, fewer than the "
                      f"{config.n_validation + config.n_train} asked: training on {n_train} rows, not {config.n_train}")
-    return Data(*train, *validation, config.batch_size, shortfall)
+    no_test = without_test_rows(n_rest, config, f"data file {path} has no rows past its {n_validation:,} "
+                                                f"validation and {n_train:,} training rows")
+    return Data(*train, *validation, config.batch_size, shortfall,
+                *(test if n_rest else (None, None)), no_test)
+
+
+def without_test_rows(n_test: int, config: Config, why: str, advice: str = 'docs/data.md, "Test rows"') -> str | None:
+    """The warning of a run whose data gave no test rows by default (`why` says what it lacks), or None
+    where it gave some or none were asked for (`n_test=0`)."""
+    if n_test or config.n_test is not None:
+        return None
+    return f"{why}, so this run has no test number ({advice})"
+
+
+def count_rows(path: Path) -> int | None:
+    """How many lines the gzip file at `path` holds, or None if it cannot be read (`load` says why)."""
+    try:
+        with gzip.open(path, "rt") as lines:
+            return sum(1 for _ in lines)
+    except (OSError, EOFError, zlib.error):
+        return None
+
+
+def last_lines(lines, n: int) -> tuple[list[str], int]:
+    """The last `n` of `lines` (all of them if there are fewer) and how many there were."""
+    kept, count = collections.deque(maxlen=n), 0
+    for count, line in enumerate(lines, start=1):
+        kept.append(line)
+    return list(kept), count
+
+
+def test_rows_problem(what: str, n_rows: int, config: Config) -> str | None:
+    """Why the `n_test` asked for cannot be `what`'s last rows (it holds `n_rows`), or None if they can:
+    they must lie past its validation and training rows. A default (None) always fits: it takes what
+    there is."""
+    needed = config.n_validation + config.n_train + (config.n_test or 0)
+    if config.n_test is None or n_rows >= needed:
+        return None
+    return (f"n_test={config.n_test}: {what} has {n_rows:,} rows, and {config.n_test:,} test rows past its "
+            f"{config.n_validation:,} validation and {config.n_train:,} training rows need {needed:,} "
+            f"(fewer test rows, or fewer training rows)")
 
 
 def read_rows(lines, n_rows: int, chunk_rows: int = 10_000) -> tuple[tf.Tensor, tf.Tensor]:

@@ -2,7 +2,8 @@
 
 What is here: the tutorial's (older edition's) IMDB data, `keras.datasets.imdb.load_data(num_words=10000)`;
 a deterministic synthetic corpus in the same encoding, the default, made by numpy with no network;
-and the multi-hot encoding that turns either into the `Data` the loop trains on. A review is a list
+and the multi-hot encoding that turns either into the `Data` the loop trains on. The test reviews are
+Keras's test reviews past those that validate, or fresh synthetic ones (docs/data.md, "Test rows"). A review is a list
 of word ids in Keras's encoding: 1 marks the start, 2 a word outside the 10,000 most frequent, and a
 word's id is its frequency rank plus 3. Multi-hot, it is a row of 10,000 zeros with a 1 at the id of
 every word it holds, however often: word order and counts are gone. docs/data.md says what the
@@ -15,10 +16,11 @@ import numpy as np
 import tensorflow as tf
 
 from looptrain.config import Config
-from looptrain.data.higgs import KERAS_IMDB, Data, aligned_empty, handed_over
+from looptrain.data.higgs import KERAS_IMDB, Data, aligned_empty, handed_over, without_test_rows
 from looptrain.errors import InputError
 
 NUM_WORDS = 10_000  # the tutorial's num_words: each review becomes a vector of this many 0s and 1s
+KERAS_TEST_REVIEWS = 25_000  # Keras's test set, which the tutorial validates on whole
 START, OUT_OF_VOCABULARY, INDEX_FROM = 1, 2, 3  # keras.datasets.imdb's defaults
 
 # The synthetic language.
@@ -62,8 +64,9 @@ def sentiment_words(seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def generate(n_reviews: int, seed: int, split: int) -> tuple[list[np.ndarray], np.ndarray]:
     """`n_reviews` synthetic reviews (lists of word ids, each starting with START) and their labels
-    (1 positive, 0 negative), in Keras's encoding. `split` 0 gives training reviews, 1 test reviews:
-    the two come from independent random streams of one language (the same sentiment words)."""
+    (1 positive, 0 negative), in Keras's encoding. `split` 0 gives training reviews, 1 validation
+    reviews (Keras's test reviews, as the tutorial uses them), 2 test reviews: independent random
+    streams of one language (the same sentiment words)."""
     rng = np.random.default_rng([seed, 1 + split])
     labels = rng.permutation(np.arange(n_reviews) % 2)  # exactly half positive, as IMDB
     lengths = np.clip(np.round(LENGTH_MEDIAN * np.exp(LENGTH_SIGMA * rng.standard_normal(n_reviews))),
@@ -112,29 +115,52 @@ def load_keras_imdb() -> tuple[tuple, tuple]:
                          f"offline, use --data synthetic") from None
 
 
+def test_reviews_problem(source: str, n_held_out: int, config: Config) -> str | None:
+    """Why the `n_test` asked for cannot be the last of `source`'s `n_held_out` test reviews, past those
+    that validate, or None if it can. A default (None) always fits: it takes what is left."""
+    needed = config.n_validation + (config.n_test or 0)
+    if config.n_test is None or needed <= n_held_out:
+        return None
+    return (f"n_test={config.n_test}: {source} has {n_held_out:,} test reviews, and {config.n_test:,} test rows "
+            f"past the {config.n_validation:,} that validate need {needed:,} (fewer test or validation reviews)")
+
+
 def load(source: str, config: Config) -> Data:
     """The first `n_train` training reviews and the first `n_validation` test reviews (the tutorial
-    validates on the test reviews), multi-hot encoded. `source` is what `higgs.resolve` made of `--data`:
-    data.SYNTHETIC_REVIEWS or data.KERAS_IMDB."""
+    validates on the test reviews), multi-hot encoded; then the test rows: the last `n_test` of Keras's
+    test reviews, past the validation ones (by default all that are past them), or as many fresh
+    synthetic reviews. `source` is what `higgs.resolve` made of `--data`: data.SYNTHETIC_REVIEWS or
+    data.KERAS_IMDB."""
+    # By default, the test reviews Keras's test set has left once the validation has taken its own.
+    n_test = max(0, KERAS_TEST_REVIEWS - config.n_validation) if config.n_test is None else config.n_test
     if source == KERAS_IMDB:
-        (train_reviews, train_labels), (test_reviews, test_labels) = load_keras_imdb()
+        (train_reviews, train_labels), (held_out, held_out_labels) = load_keras_imdb()
+        problem = test_reviews_problem(source, len(held_out), config)
+        if problem:
+            raise InputError(problem)
+        n_test = min(n_test, max(0, len(held_out) - config.n_validation))  # the last, past the validation
+        test_reviews, test_labels = held_out[len(held_out) - n_test:], held_out_labels[len(held_out) - n_test:]
+        validation_reviews, validation_labels = held_out[: config.n_validation], held_out_labels[: config.n_validation]
     else:
         train_reviews, train_labels = generate(config.n_train, config.synthetic_seed, split=0)
-        test_reviews, test_labels = generate(config.n_validation, config.synthetic_seed, split=1)
+        validation_reviews, validation_labels = generate(config.n_validation, config.synthetic_seed, split=1)
+        test_reviews, test_labels = generate(n_test, config.synthetic_seed, split=2)
     train_reviews, train_labels = train_reviews[: config.n_train], train_labels[: config.n_train]
-    test_reviews, test_labels = test_reviews[: config.n_validation], test_labels[: config.n_validation]
     if len(train_reviews) < config.batch_size:
         raise InputError(f"{source} has {len(train_reviews)} training reviews, fewer than one batch of "
                          f"{config.batch_size}")
     shortfall = None
-    if len(train_reviews) < config.n_train or len(test_reviews) < config.n_validation:
-        shortfall = (f"{source} has {len(train_reviews)} training and {len(test_reviews)} test reviews, fewer "
-                     f"than the {config.n_train} and {config.n_validation} asked: using what it has")
+    if len(train_reviews) < config.n_train or len(validation_reviews) < config.n_validation:
+        shortfall = (f"{source} has {len(train_reviews)} training and {len(validation_reviews)} test reviews, "
+                     f"fewer than the {config.n_train} and {config.n_validation} asked: using what it has")
+    no_test = without_test_rows(n_test, config, f"{source}: the validation takes all {KERAS_TEST_REVIEWS:,} test "
+                                f"reviews, as the tutorial's does", "--set n_validation=12500 leaves half of them")
 
     def as_tensors(reviews, labels):
         # Labels shaped like the model's output, (reviews, 1), as higgs.read_rows shapes HIGGS labels.
         # The vectors are the largest thing a run holds (docs, performance page): handed over, not copied.
         return handed_over(multi_hot(reviews)), tf.constant(np.reshape(labels, (-1, 1)), dtype=tf.float32)
 
-    return Data(*as_tensors(train_reviews, train_labels), *as_tensors(test_reviews, test_labels),
-                config.batch_size, shortfall)
+    test = as_tensors(test_reviews, test_labels) if n_test else (None, None)
+    return Data(*as_tensors(train_reviews, train_labels), *as_tensors(validation_reviews, validation_labels),
+                config.batch_size, shortfall, *test, no_test)

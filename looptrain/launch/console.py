@@ -62,7 +62,7 @@ class ProgressReporter:
         # The left-over time assumes the run goes all the way; early stopping usually ends it sooner.
         left = (self.progress.tasks[0].total - done) / rate
         status = (f"train {results['binary_crossentropy']:.4f}  val {results['val_binary_crossentropy']:.4f}  "
-                  f"best epoch {best_epoch}  lr {results['learning_rate']:.2e}  "
+                  f"AUC {results['val_auc']:.4f}  best epoch {best_epoch}  lr {results['learning_rate']:.2e}  "
                   f"{rate:.1f} epochs/s  ≤{left / 60:.0f} min left")
         self.progress.update(self.task, completed=done, status=status)
         if self.by_hand and time.monotonic() - self.drawn >= 1 / self.REDRAWS_PER_SECOND:
@@ -105,12 +105,13 @@ class DotsReporter:
         print(text, flush=True)
 
     def summary(self, rows: list[dict]) -> None:
-        Console(width=120).print(summary_table(rows))
+        Console(width=160).print(summary_table(rows))  # wide enough for every column, as in a log file
 
 
 # The summary's columns: a row's key, the heading, and how the value is written. A column shows only
 # where every row has its key: the training command's rows (`history.summarize`) know nothing of the
-# saved weights, which `looptrain.report` adds.
+# saved weights, which `looptrain.report` adds. A value of None (a run without test rows) is "–", and
+# a column of nothing else is left out.
 SUMMARY_COLUMNS = [
     ("name", "experiment", "{}"),
     ("epochs", "epochs", "{}"),
@@ -119,24 +120,43 @@ SUMMARY_COLUMNS = [
     ("final_val", "final val BCE", "{:.4f}"),
     ("final_train", "final train BCE", "{:.4f}"),
     ("gap", "gap (val − train)", "{:.4f}"),
+    ("test_bce", "test BCE", "{:.4f}"),  # the best weights', on the test rows
+    ("test_auc", "test AUC", "{:.4f}"),
+    ("final_test_bce", "final test BCE", "{:.4f}"),  # the final weights'
     ("parameters", "parameters", "{:,}"),
     ("squared_weights", "Σw² (kernels)", "{:,.1f}"),
     ("seconds", "seconds", "{:.0f}"),
 ]
+# `looptrain.report`'s second table: a row for each set of weights a run kept, scored on its test rows
+# (`runfolder.scores`); "at T": after temperature scaling.
+TEST_COLUMNS = [
+    ("name", "experiment", "{}"),
+    ("weights", "weights", "{}"),
+    ("epoch", "epoch", "{}"),
+    ("binary_crossentropy", "test BCE", "{:.4f}"),
+    ("binary_crossentropy_se", "its s.e.", "{:.4f}"),
+    ("accuracy", "accuracy", "{:.4f}"),
+    ("auc", "AUC", "{:.4f}"),
+    ("ece", "ECE", "{:.4f}"),
+    ("temperature", "T", "{:.2f}"),
+    ("scaled_binary_crossentropy", "BCE at T", "{:.4f}"),
+    ("scaled_ece", "ECE at T", "{:.4f}"),
+]
 
 
-def summary_cells(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
+def summary_cells(rows: list[dict], columns: list = SUMMARY_COLUMNS) -> tuple[list[str], list[list[str]]]:
     """The headings and each row's cells as text: one source for the console table and the Markdown
     one. The first column (the experiment) is text, the others are numbers, aligned right."""
-    columns = [column for column in SUMMARY_COLUMNS if all(column[0] in row for row in rows)]
+    columns = [(key, heading, form) for key, heading, form in columns
+               if all(key in row for row in rows) and (not rows or any(row[key] is not None for row in rows))]
     headings = [heading for _, heading, _ in columns]
-    cells = [[form.format(row[key]) for key, _, form in columns] for row in rows]
+    cells = [["–" if row[key] is None else form.format(row[key]) for key, _, form in columns] for row in rows]
     return headings, cells
 
 
-def summary_table(rows: list[dict]) -> Table:
-    table = Table(title="looptrain summary")
-    headings, cells = summary_cells(rows)
+def summary_table(rows: list[dict], columns: list = SUMMARY_COLUMNS, title: str = "looptrain summary") -> Table:
+    table = Table(title=title)
+    headings, cells = summary_cells(rows, columns)
     for index, heading in enumerate(headings):
         table.add_column(heading, justify="left" if index == 0 else "right")
     for row in cells:

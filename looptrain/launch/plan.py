@@ -3,7 +3,8 @@
 A command names experiment files and, with `--sweep`, a field and its values: each experiment is one
 run, or one run per value (`looptrain.runfolder.sweep`), each in its folder below `--logdir`.
 `check_experiments` loads every file and every point's configuration first, so that a typo in the
-third file or a value that does not fit stops the command before the first run trains; `plan_runs`
+third file, a value that does not fit or more test rows than the data has stops the command before
+the first run trains; `plan_runs`
 lays the runs out in their folders; `train_planned_run` trains one of them, in whichever process
 calls it, and returns its summary row. What is not here: the command line's text and exit codes,
 and choosing the process a run trains in (`looptrain.run`); the training itself (`looptrain.train`).
@@ -18,6 +19,7 @@ from looptrain.errors import InputError
 from looptrain.experiment import check_model, load_experiment
 from looptrain.launch.quiet import import_tensorflow_quietly
 from looptrain.runfolder.history import read_run, summarize
+from looptrain.runfolder.scores import read_scores
 from looptrain.runfolder.sweep import Sweep, point_folder, read_record
 
 
@@ -39,23 +41,27 @@ class PlannedRun:
     resume: bool  # carry on from the folder's checkpoint
 
 
-def check_experiments(paths: list[str], fields: dict, sweep: Sweep | None, distributed: bool = False) -> list[Checked]:
-    """Load every experiment file with the command's fields, and with each value of the sweep: any
-    problem is an `InputError` before anything trains, a field the loop cannot honour under
-    `--distribute` among them. This imports TensorFlow (experiment files import Keras), so a command of
-    several runs asks it of a process of its own."""
+def check_experiments(paths: list[str], fields: dict, sweep: Sweep | None, data_source: str,
+                      distributed: bool = False) -> list[Checked]:
+    """Load every experiment file with the command's fields, and with each value of the sweep, and check
+    that `data_source` (`--data`) holds the test rows each asks for: any problem is an `InputError`
+    before anything trains, a field the loop cannot honour under `--distribute` among them. This
+    imports TensorFlow (experiment files import Keras), so a command of several runs asks it of a
+    process of its own."""
     if sweep is not None and sweep.field in fields:
         raise InputError(f"--sweep {sweep.field}: the command sets it too (--set, --seed or --max-epochs); "
                          f"give it one way")
     import_tensorflow_quietly()  # in whichever process this runs, before an experiment file imports Keras
     from looptrain.loop.distribute import refuse_unsupported
 
+    checked, counted = [], {}
+
     def check(experiment):
         if distributed:
             refuse_unsupported(experiment.config)
         check_model(experiment)
+        check_test_rows(data_source, experiment.config, counted)
 
-    checked = []
     for path in paths:
         experiment = load_experiment(path, fields)
         check(experiment)
@@ -66,6 +72,31 @@ def check_experiments(paths: list[str], fields: dict, sweep: Sweep | None, distr
                 raise InputError(f"--sweep {sweep.label(value)}: {error}") from None
         checked.append(Checked(experiment.path, experiment.name, experiment.config))
     return checked
+
+
+def check_test_rows(data_source: str, config: Config, counted: dict) -> None:
+    """Refuse an `n_test` the data cannot give past its validation and training rows, as the loader
+    would when the run starts (`higgs.load`, `reviews.load`), but before the first run of the command
+    trains. A synthetic source makes fresh rows, so it always can; a file's rows are counted once
+    (in `counted`); a source that is wrong in another way is left for the run to refuse."""
+    from looptrain.data import higgs, reviews
+
+    if config.n_test is None:  # a default takes what there is
+        return
+    if config.dataset == "imdb":
+        problem = data_source == "imdb" and reviews.test_reviews_problem(higgs.KERAS_IMDB,
+                                                                         reviews.KERAS_TEST_REVIEWS, config)
+    elif data_source == "higgs":
+        problem = higgs.test_rows_problem("the HIGGS file", higgs.HIGGS_ROWS, config)
+    elif data_source not in ("synthetic", "imdb") and Path(data_source).is_file():
+        if data_source not in counted:
+            counted[data_source] = higgs.count_rows(Path(data_source))
+        problem = counted[data_source] is not None and higgs.test_rows_problem(
+            f"data file {data_source}", counted[data_source], config)
+    else:
+        problem = None
+    if problem:
+        raise InputError(problem)
 
 
 def run_folder(logdir: Path, experiment) -> Path:
@@ -113,7 +144,7 @@ def has_checkpoint(folder: Path) -> bool:
 def finished_row(folder: Path, name: str) -> dict:
     """The summary row of a run finished earlier, read back from its folder."""
     run = read_run(folder)
-    return summarize(name, run.epochs, run.best_epoch)
+    return summarize(name, run.epochs, run.best_epoch, run.scores)
 
 
 def train_planned_run(run: PlannedRun, fields: dict, data_source: str, dots: bool, reporter=None,
@@ -125,6 +156,7 @@ def train_planned_run(run: PlannedRun, fields: dict, data_source: str, dots: boo
     import_tensorflow_quietly()
     from looptrain.data import cache, higgs
     from looptrain.launch.console import make_reporter
+    from looptrain.loop.distribute import is_chief
     from looptrain.train import train
 
     reporter = reporter or make_reporter(dots)
@@ -134,4 +166,5 @@ def train_planned_run(run: PlannedRun, fields: dict, data_source: str, dots: boo
     if isinstance(data_path, cache.InMemory):
         reporter.warn(f"{data_path.why}; making the rows in memory for this run instead")
     history = train(experiment, data_path, run.folder, reporter, run.resume, strategy, profile_epoch)
-    return summarize(run.name, history.epochs, history.best_epoch)
+    scores = read_scores(run.folder) if is_chief(strategy) else None  # only the chief writes test.json
+    return summarize(run.name, history.epochs, history.best_epoch, scores)

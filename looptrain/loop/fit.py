@@ -3,7 +3,8 @@
 It reads top to bottom like the tutorial's `model.fit(..., callbacks=[EarlyStopping, TensorBoard])`
 spelled out: run one epoch (train, then validate; `looptrain.loop.epoch`) → collect its results → check
 they are numbers → hand them to `report` → keep the best weights → checkpoint now and then → stop
-when patience runs out or a signal asks, or when `report` or a checkpoint could not be written. It
+when patience runs out or a signal asks, or when `report` or a checkpoint could not be written → keep
+a copy of the final weights and put the best back. It
 knows nothing of files, TensorBoard, consoles or signals: whatever `report` does with each epoch, how
 `checkpoints` saves (`looptrain.runfolder.checkpoint`), what `around_epoch` wraps an epoch in and who
 sets `stop_requested` are the caller's business.
@@ -28,6 +29,7 @@ class History:
     interrupted: bool = False  # `stop_requested` ended the run before patience or max_epochs did
     fault: str | None = None  # why a loss stopped being a number; that epoch is not in `epochs`
     write_failure: WriteFailed | None = None  # a summary or checkpoint the filesystem refused, which ended the run
+    final_weights: list | None = None  # the last epoch's evaluated weights, as arrays; None after a fault
 
 
 def run_epochs(model: keras.Model, run_epoch, *, max_epochs: int, patience: int, min_delta: float = 0.0,
@@ -102,11 +104,14 @@ def run_epochs(model: keras.Model, run_epoch, *, max_epochs: int, patience: int,
             checkpoints.save(epochs, stopper)
         except WriteFailed as failure:
             write_failure = failure
+    # The overfit model is worth a look too (`looptrain.loop.evaluate`): one copy to the host, at the end,
+    # of what the validation saw (the averages, with `weight_average`), in `model.weights`' order.
+    final_weights = [weight.numpy() for weight in evaluated] if epochs and not fault else None
     if stopper.best_epoch is not None:
         for weight, best in zip(model.weights, best_weights):
             weight.assign(best)
     return History(epochs=epochs, best_epoch=stopper.best_epoch, interrupted=bool(interrupted), fault=fault,
-                   write_failure=write_failure)
+                   write_failure=write_failure, final_weights=final_weights)
 
 
 def numerical_fault(epoch: int, results: dict, model: keras.Model) -> str | None:

@@ -20,6 +20,11 @@ import tensorflow as tf
 
 from looptrain.loop.distribute import on_every_replica
 
+# Keras's AUC counts the rows in this many evenly spaced buckets of the probability and integrates
+# the ROC curve over them: an approximation, close to the exact value while the probabilities spread
+# over the buckets, and cheap however many rows (docs/results.md, "The test rows", has its error).
+AUC_THRESHOLDS = 1_000
+
 
 def regularization_loss(model: keras.Model) -> tf.Tensor:
     """The sum of the model's penalties, or 0 for a model without any (`tf.add_n([])` would raise)."""
@@ -40,6 +45,8 @@ def make_metrics(from_logits: bool = True) -> dict[str, keras.metrics.Metric]:
         "accuracy": keras.metrics.BinaryAccuracy(threshold=threshold),
         "val_binary_crossentropy": keras.metrics.BinaryCrossentropy(from_logits=from_logits),
         "val_accuracy": keras.metrics.BinaryAccuracy(threshold=threshold),
+        # How well the outputs rank signal above background, whatever their scale: the HIGGS paper's number.
+        "val_auc": keras.metrics.AUC(num_thresholds=AUC_THRESHOLDS, from_logits=from_logits),
     }
 
 
@@ -90,6 +97,7 @@ def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer, metric
         logits = model(features, training=False)  # training=False: dropout off, the model as deployed
         metrics["val_binary_crossentropy"].update_state(labels, logits)
         metrics["val_accuracy"].update_state(labels, logits)
+        metrics["val_auc"].update_state(labels, logits)
         return logits
 
     if strategy is not None:

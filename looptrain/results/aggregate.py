@@ -44,15 +44,20 @@ def spread(values) -> Spread:
 
 def seed_row(name: str, rows: list[dict]) -> dict:
     """One row for a sweep over seeds from its runs' rows (`history.summarize`'s numbers, and
-    `tables.run_row`'s weight numbers where the rows have them): every number a `Spread`."""
+    `tables.run_row`'s weight numbers where the rows have them): every number a `Spread`. A text (which
+    weights a test row is of) and the parameter count are the same for every seed, and stay as they
+    are; a number no run has (a test score without test rows) stays None."""
     row = {"name": name}
     for key in rows[0]:
         if key == "name":
             continue
-        if key == "parameters":  # a seed changes the weights' values, never how many there are
-            row[key] = rows[0][key]
+        values = [each[key] for each in rows]
+        if key == "parameters" or isinstance(values[0], str):  # a seed changes no count of weights, no text
+            row[key] = values[0]
+        elif all(value is None for value in values):
+            row[key] = None
         else:
-            row[key] = spread([each[key] for each in rows])
+            row[key] = spread(values)
     return row
 
 

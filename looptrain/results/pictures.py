@@ -1,5 +1,6 @@
-"""What every picture of finished runs shares: each experiment's colour, one name a run, the signature,
-and what a panel shows, read back before the figure closes.
+"""What every picture of finished runs shares: each experiment's colour, one name a run (and single runs,
+not sweeps, where a picture asks for them), the signature, and what a panel shows, read back before the
+figure closes.
 
 A picture is signed in its metadata as looptrain's (`ownership`) and written whole, never over a file
 that is not looptrain's. Not here: what any one picture draws (`curves`, `weights`, `sweep_plots`).
@@ -18,6 +19,8 @@ import numpy as np  # noqa: E402
 from looptrain.errors import InputError  # noqa: E402
 from looptrain.runfolder import ownership  # noqa: E402
 from looptrain.runfolder.files import write_whole  # noqa: E402
+from looptrain.runfolder.history import Run, read_run  # noqa: E402
+from looptrain.runfolder.sweep import is_sweep  # noqa: E402
 
 # The file types whose metadata can carry looptrain's signature.
 PICTURE_TYPES = ("png", "svg", "pdf")
@@ -41,6 +44,18 @@ def refuse_twice(names: list[str]) -> None:
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:  # a picture tells runs apart by name and colour; two of one name would be one
         raise InputError(f"more than one run of {', '.join(twice)}: draw them in separate pictures")
+
+
+def single_runs(folders: list[Path], option: str) -> list[Run]:
+    """The finished runs in `folders`, for a picture of single runs that `option` asks for: a sweep has
+    one run a point, and pooled they would hide what each point did, so it is an `InputError`."""
+    for folder in folders:
+        if is_sweep(folder):
+            raise InputError(f"{option} draws single runs, and {folder} is a sweep: give the folders of "
+                             f"some of its points ({folder}/FIELD=VALUE)")
+    runs = [read_run(folder) for folder in folders]
+    refuse_twice([run.name for run in runs])
+    return runs
 
 
 @dataclass(frozen=True)

@@ -10,22 +10,14 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from looptrain.errors import InputError
-from looptrain.results.pictures import colours, refuse_twice, save
-from looptrain.runfolder.history import kernels, read_run, read_weights
-from looptrain.runfolder.sweep import is_sweep
+from looptrain.results.pictures import colours, save, single_runs
+from looptrain.runfolder.history import kernels, read_weights
 
 
 def kernel_values(folders: list[Path]) -> dict[str, np.ndarray]:
     """`{name: every kernel weight of the run's best epoch, flat}` of each run folder."""
-    for folder in folders:
-        if is_sweep(folder):
-            raise InputError(f"--weights draws single runs, and {folder} is a sweep: give the folders of "
-                             f"some of its points ({folder}/FIELD=VALUE)")
-    runs = [read_run(folder) for folder in folders]
-    refuse_twice([run.name for run in runs])
     values = {}
-    for run in runs:
+    for run in single_runs(folders, "--weights"):
         run_kernels = kernels(read_weights(run.folder / "best.weights.h5"))
         values[run.name] = np.concatenate([kernel.ravel() for kernel in run_kernels.values()])
     return values

@@ -3,8 +3,9 @@
 `history.csv` is what a finished run leaves for people and for `looptrain.plot` and
 `looptrain.report`; it is written once, whole (`files.write_whole`), so a crash never leaves half a
 row. A finished run folder also holds `config.json` (the experiment's name
-and configuration) and `best.weights.h5` (Keras's weights file, an HDF5 file that h5py reads without
-Keras). What is not here: drawing (`results.curves`) and tables (`console`, `results.tables`).
+and configuration), `best.weights.h5` and `final.weights.h5` (Keras's weights files, HDF5 files that
+h5py reads without Keras) and, where the run had test rows, `test.json` (`scores`). What is not
+here: drawing (`results.curves`) and tables (`console`, `results.tables`).
 """
 
 import csv
@@ -19,9 +20,11 @@ import numpy as np
 from looptrain.errors import InputError
 from looptrain.loop.early_stopping import EarlyStopping
 from looptrain.runfolder.files import write_whole
+from looptrain.runfolder.scores import read_scores
 
 COLUMNS = ["epoch", "loss", "binary_crossentropy", "regularization_loss", "accuracy",
-           "val_binary_crossentropy", "val_accuracy", "learning_rate", "seconds"]
+           "val_binary_crossentropy", "val_accuracy", "val_auc", "learning_rate", "seconds"]
+ADDED_LATER = {"val_auc"}  # a history written before looptrain had this column is read without it
 
 
 def write_history(path: Path, epochs: list[dict]) -> None:
@@ -38,12 +41,15 @@ def write_history(path: Path, epochs: list[dict]) -> None:
 def read_history(path: Path) -> dict[str, list[float]]:
     """Columns by name: `history["val_binary_crossentropy"][epoch]`."""
     with open(path, newline="") as file:
-        rows = list(csv.DictReader(file))
-    return {name: [float(row[name]) for row in rows] for name in COLUMNS}
+        reader = csv.DictReader(file)
+        rows = list(reader)
+    names = [name for name in COLUMNS if name not in ADDED_LATER or name in (reader.fieldnames or [])]
+    return {name: [float(row[name]) for row in rows] for name in names}
 
 
-def summarize(name: str, epochs: list[dict], best_epoch: int | None) -> dict:
-    """The numbers of the end-of-run table: how long, how good at best, how overfit at the end."""
+def summarize(name: str, epochs: list[dict], best_epoch: int | None, scores: dict | None = None) -> dict:
+    """The numbers of the end-of-run table: how long, how good at best, how overfit at the end, and
+    from test.json's `scores`, what the test rows say of the best and the final weights (None without)."""
     final = epochs[-1]
     best = epochs[best_epoch] if best_epoch is not None else final
     return {
@@ -55,6 +61,9 @@ def summarize(name: str, epochs: list[dict], best_epoch: int | None) -> dict:
         "final_train": final["binary_crossentropy"],
         # Positive and growing when the model learns the training rows rather than the pattern.
         "gap": final["val_binary_crossentropy"] - final["binary_crossentropy"],
+        "test_bce": scores["best"]["binary_crossentropy"] if scores else None,
+        "test_auc": scores["best"]["auc"] if scores else None,
+        "final_test_bce": scores["final"]["binary_crossentropy"] if scores else None,
         "seconds": final["seconds"],
     }
 
@@ -74,6 +83,7 @@ class Run:
     name: str  # the experiment's name, from config.json: "Large"
     history: dict[str, list[float]]  # `read_history`'s columns
     best_epoch: int | None  # the epoch whose weights best.weights.h5 holds
+    scores: dict | None = None  # test.json (`scores.read_scores`), None for a run without test rows
 
     @property
     def epochs(self) -> list[dict]:
@@ -82,8 +92,8 @@ class Run:
 
 
 def read_run(folder: Path) -> Run:
-    """A finished run folder's name (from config.json), history and best epoch; anything missing or
-    malformed is an `InputError`."""
+    """A finished run folder's name (from config.json), history, best epoch and test scores; anything
+    missing or malformed is an `InputError`."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"run folder {folder} does not exist")
@@ -95,7 +105,8 @@ def read_run(folder: Path) -> Run:
         config = json.loads((folder / "config.json").read_text())
         history = read_history(folder / "history.csv")
         best_epoch = replay_best_epoch(history["val_binary_crossentropy"], config["fields"]["min_delta"])
-        return Run(folder=folder, name=config["experiment"], history=history, best_epoch=best_epoch)
+        return Run(folder=folder, name=config["experiment"], history=history, best_epoch=best_epoch,
+                   scores=read_scores(folder))
     except (ValueError, KeyError, TypeError) as error:
         raise InputError(f"{folder} holds a config.json or history.csv looptrain did not write "
                          f"({type(error).__name__}: {error})") from None

@@ -19,7 +19,8 @@ from pathlib import Path
 from looptrain.errors import InputError
 
 # The files of a run folder, and the folders whose every file TensorFlow writes.
-RUN_FILES = {"config.json", "history.csv", "best.weights.h5", "curves.png"}
+RUN_FILES = {"config.json", "history.csv", "best.weights.h5", "final.weights.h5", "test.json", "curves.png",
+             "reliability.png"}
 LOCK = ".lock"  # `looptrain.runfolder.lock`'s file, in the folder it guards
 EVENT_FILE = re.compile(r"events\.out\.tfevents\..+")  # TensorBoard's: in the run folder, train/ and validation/
 CHECKPOINT_FILE = re.compile(

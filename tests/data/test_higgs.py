@@ -1,4 +1,5 @@
-"""The loader reads a HIGGS-layout file the tutorial's way: checked row by row against numpy."""
+"""The loader reads a HIGGS-layout file the tutorial's way, and keeps its last rows apart as the test rows:
+checked row by row against numpy."""
 
 import gc
 import gzip
@@ -129,3 +130,61 @@ def test_an_empty_file_is_refused_with_the_numbers(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(InputError, match="has 0 rows; at least 55 are needed"):
         higgs.load(path, SMALL)
+
+
+def rows_of(*tensors) -> set:
+    """Each row of the features as a tuple, to compare row sets."""
+    return {tuple(row) for tensor in tensors for row in tensor.numpy()}
+
+
+def test_the_test_rows_are_the_files_last_and_none_of_them_trains_or_validates(tmp_path):
+    rows = made_up_rows(300)
+    loaded = higgs.load(write_rows(tmp_path / "rows.csv.gz", rows), Config(n_validation=30, n_train=100,
+                                                                           batch_size=25, n_test=50))
+    np.testing.assert_allclose(loaded.test_features.numpy(), rows[250:, 1:], rtol=1e-6)
+    np.testing.assert_array_equal(loaded.test_labels.numpy()[:, 0], rows[250:, 0])
+    assert (loaded.n_validation, loaded.n_train, loaded.n_test, loaded.no_test) == (30, 100, 50, None)
+    assert not rows_of(loaded.test_features) & rows_of(loaded.train_features, loaded.validation_features)
+
+
+def test_by_default_the_test_rows_are_all_past_the_training_rows_up_to_the_papers_test_set(tmp_path, monkeypatch):
+    rows = made_up_rows(200)
+    path = write_rows(tmp_path / "rows.csv.gz", rows)
+    np.testing.assert_allclose(higgs.load(path, SMALL).test_features.numpy(), rows[130:, 1:], rtol=1e-6)
+    monkeypatch.setattr(higgs, "PAPER_TEST_ROWS", 40)  # a file longer than the paper's test set: its last
+    np.testing.assert_allclose(higgs.load(path, SMALL).test_features.numpy(), rows[160:, 1:], rtol=1e-6)
+
+
+@pytest.mark.parametrize("n_rows", [130, 110])  # exactly the tutorial's rows, and fewer
+def test_a_file_with_no_rows_past_its_training_rows_has_no_test_rows_and_says_so(tmp_path, n_rows):
+    loaded = higgs.load(write_rows(tmp_path / "rows.csv.gz", made_up_rows(n_rows)), SMALL)
+    assert loaded.n_test == 0 and loaded.test_features is None
+    assert re.search(r"has no rows past its 30 validation and \d+ training rows, so this run has no test number",
+                     loaded.no_test)
+    asked_for_none = higgs.load(write_rows(tmp_path / "rows.csv.gz", made_up_rows(200)), Config(
+        n_validation=30, n_train=100, batch_size=25, n_test=0))
+    assert (asked_for_none.n_test, asked_for_none.no_test) == (0, None)  # nothing to say: none were asked for
+
+
+def test_more_test_rows_than_the_file_holds_past_its_training_rows_are_refused(tmp_path):
+    path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(200))
+    with pytest.raises(InputError, match=r"n_test=71: data file .* has 200 rows, and 71 test rows past its 30 "
+                                         r"validation and 100 training rows need 201"):
+        higgs.load(path, Config(n_validation=30, n_train=100, batch_size=25, n_test=71))
+
+
+def test_synthetic_test_rows_are_fresh_rows_that_leave_the_tutorials_rows_as_they_were(tmp_path, monkeypatch):
+    from looptrain.data.simulation import synthetic
+
+    monkeypatch.setenv("LOOPTRAIN_CACHE", str(tmp_path))
+    monkeypatch.setattr(higgs, "SYNTHETIC_TEST_ROWS", 70)  # the default's count, shrunk
+    shrunk = Config(n_validation=30, n_train=100, batch_size=25)
+    loaded = higgs.load(higgs.resolve("synthetic", shrunk), shrunk)
+    without = Config(n_validation=30, n_train=100, batch_size=25, n_test=0)
+    tutorial = higgs.load(higgs.resolve("synthetic", without), without)
+    assert loaded.n_test == 70 and tutorial.n_test == 0
+    for name in ("train_features", "train_labels", "validation_features", "validation_labels"):
+        np.testing.assert_array_equal(getattr(loaded, name).numpy(), getattr(tutorial, name).numpy())
+    generated = synthetic.generate(200, seed=0)
+    np.testing.assert_allclose(loaded.test_features.numpy(), generated[130:, 1:], rtol=1e-6)  # the rows after
+    assert not rows_of(loaded.test_features) & rows_of(loaded.train_features, loaded.validation_features)

@@ -1,8 +1,10 @@
 """The reviews: the synthetic corpus's properties, the multi-hot encoding by hand, Keras's IMDB loader on a
-small local file, and which `--data` an IMDB experiment takes."""
+small local file, the test reviews apart from the others, and which `--data` an IMDB experiment takes."""
 
+import dataclasses
 import urllib.error
 
+import keras
 import numpy as np
 import pytest
 from keras.src.backend import config as keras_config
@@ -81,13 +83,29 @@ def test_multi_hot_by_hand():
 
 
 def test_synthetic_reviews_become_the_loops_data():
-    config = Config(dataset="imdb", n_train=300, n_validation=200, batch_size=100, synthetic_seed=2)
+    config = Config(dataset="imdb", n_train=300, n_validation=200, n_test=50, batch_size=100, synthetic_seed=2)
     loaded = reviews.load(higgs.resolve("synthetic", config), config)
     texts, labels = reviews.generate(300, seed=2, split=0)
     np.testing.assert_array_equal(loaded.train_features.numpy(), reviews.multi_hot(texts))
     np.testing.assert_array_equal(loaded.train_labels.numpy(), labels.reshape(-1, 1))
     assert loaded.validation_features.shape == (200, 10_000) and loaded.steps_per_epoch == 3
     assert loaded.shortfall is None
+
+
+def as_rows(features) -> set:
+    return {tuple(row) for row in features.numpy()}
+
+
+def test_synthetic_test_reviews_are_a_stream_of_their_own(monkeypatch):
+    config = Config(dataset="imdb", n_train=300, n_validation=200, n_test=150, batch_size=100, synthetic_seed=2)
+    loaded = reviews.load(higgs.SYNTHETIC_REVIEWS, config)
+    texts, labels = reviews.generate(150, seed=2, split=2)
+    np.testing.assert_array_equal(loaded.test_features.numpy(), reviews.multi_hot(texts))
+    np.testing.assert_array_equal(loaded.test_labels.numpy()[:, 0], labels)
+    assert not as_rows(loaded.test_features) & (as_rows(loaded.train_features) | as_rows(loaded.validation_features))
+    # By default, as many as Keras's test set would leave past the validation reviews (here shrunk).
+    monkeypatch.setattr(reviews, "KERAS_TEST_REVIEWS", 260)
+    assert reviews.load(higgs.SYNTHETIC_REVIEWS, dataclasses.replace(config, n_test=None)).n_test == 60
 
 
 def write_imdb_npz(path, train, test):
@@ -132,6 +150,26 @@ def test_keras_imdb_is_read_from_where_keras_looks_and_encoded(keras_home, monke
     assert as_pairs(loaded.train_features, loaded.train_labels) == encoded(train)
     assert as_pairs(loaded.validation_features, loaded.validation_labels) == encoded(test)
     assert loaded.train_features.numpy()[:, 2].sum() == 1  # the one word beyond num_words
+
+
+def test_keras_imdb_test_reviews_are_the_test_sets_last_past_the_validation_reviews(keras_home, monkeypatch):
+    train = [([10 + word], word % 2) for word in range(4)]
+    test = [([100 + word], word % 2) for word in range(7)]  # each review one word of its own: all distinct
+    write_imdb_npz(keras_home / "datasets" / "imdb.npz", train, test)
+    monkeypatch.setattr(file_utils, "validate_file", lambda *args, **kwargs: True)
+    config = Config(dataset="imdb", n_train=4, n_validation=3, n_test=2, batch_size=2)
+    loaded = reviews.load(higgs.KERAS_IMDB, config)
+    (_, _), (held_out, _) = keras.datasets.imdb.load_data(num_words=reviews.NUM_WORDS)  # in Keras's shuffled order
+    np.testing.assert_array_equal(loaded.validation_features.numpy(), reviews.multi_hot(held_out[:3]))
+    np.testing.assert_array_equal(loaded.test_features.numpy(), reviews.multi_hot(held_out[5:]))
+    assert not as_rows(loaded.test_features) & (as_rows(loaded.train_features) | as_rows(loaded.validation_features))
+    # By default all the test reviews past the validation; the tutorial's validation takes them all.
+    assert reviews.load(higgs.KERAS_IMDB, dataclasses.replace(config, n_test=None)).n_test == 4
+    none_left = reviews.load(higgs.KERAS_IMDB, dataclasses.replace(config, n_test=None, n_validation=7))
+    assert none_left.n_test == 0 and "so this run has no test number" in none_left.no_test
+    with pytest.raises(InputError, match="n_test=5: keras imdb has 7 test reviews, and 5 test rows past the 3 "
+                                         "that validate need 8"):
+        reviews.load(higgs.KERAS_IMDB, dataclasses.replace(config, n_test=5))
 
 
 def test_keras_imdb_that_cannot_be_fetched_names_the_way_out(keras_home, monkeypatch):

@@ -37,6 +37,7 @@ def test_restores_the_best_epochs_weights_and_stops_after_patience():
     assert len(history.epochs) == 4 + 3 + 1  # stopped exactly `patience` epochs after the best
     assert [r["val_binary_crossentropy"] for r in history.epochs] == validation[:8]
     np.testing.assert_array_equal(kernel.numpy(), [[5.0]])  # the weights at the end of epoch 4
+    np.testing.assert_array_equal(history.final_weights[0], [[8.0]])  # and a copy of the last epoch's
     assert reported[-1] == (7, 4)
     assert all(r["learning_rate"] == 0.01 and r["seconds"] > 0 for r in history.epochs)
 

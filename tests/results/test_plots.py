@@ -14,9 +14,10 @@ from looptrain.models.mlp import mlp
 from looptrain.plot import main
 from looptrain.results.curves import draw_folders, plot_histories, smooth
 from looptrain.results.pictures import colours
+from looptrain.results.reliability import plot_reliability
 from looptrain.runfolder.ownership import carries_signature
 from test_aggregate import history_only_run, written_sweep
-from test_report import finished_run
+from test_report import finished_run, scored_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -96,6 +97,8 @@ def test_curves_and_weights_of_finished_runs_without_tensorflow(tmp_path):
     (["--weights", "empty"], "empty has no config.json"),
     (["--schedule", "experiments/combined.py", "large"], "give no run folders"),
     ([], "at least one RUN_DIR"),
+    (["--reliability", "large"], "large has no test.json: the run had no test rows, or did not end"),
+    (["--reliability", "--weights", "large"], "--weights and --reliability are two pictures"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, argv, message):
     finished_run(tmp_path / "large", "Large", [0.68, 0.62], mlp([4]))
@@ -120,8 +123,36 @@ def test_a_picture_that_is_not_looptrains_is_never_drawn_over_and_looptrains_own
         "curves.svg", "figure.png", "large"]  # and no partial file beside it
 
 
+def test_the_reliability_diagram_draws_test_jsons_bins_without_tensorflow(tmp_path):
+    finished_run(tmp_path / "runs" / "large", "Large", [0.68, 0.62, 0.66, 0.7], mlp([4]))
+    record = scored_run(tmp_path / "runs" / "large")
+    panels = plot_reliability({"Large": record}, tmp_path / "reliability.png")
+    assert [panel.title for panel in panels] == ["Best weights (epoch 1), on 50,000 test rows",
+                                                 "Final weights (epoch 3), on 50,000 test rows"]
+    for panel, weights in zip(panels, ("best", "final")):
+        numbers = record[weights]
+        [raw] = [x_y for label, x_y in panel.lines.items() if label.startswith("Large: ")]
+        [scaled] = [x_y for label, x_y in panel.lines.items() if label.startswith("Large at T = ")]
+        for (x, y), bins in [(raw, numbers["reliability"]), (scaled, numbers["scaled_reliability"])]:
+            np.testing.assert_array_equal(x, [0.1, 0.8])  # the empty middle bin has no point
+            np.testing.assert_array_equal(y, [0.2, 0.6])
+        assert f"ECE {numbers['ece']:.3f}" in [label for label in panel.lines if label.startswith("Large: ")][0]
+
+    code = ("import sys; from looptrain.plot import main; "
+            f"print(main(['--reliability', {str(tmp_path / 'runs' / 'large')!r}]), 'tensorflow' in sys.modules)")
+    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert finished.stdout.splitlines()[-1] == "0 False"
+    assert (tmp_path / "runs" / "reliability.png").read_bytes()[:8] == PNG  # beside the runs, by default
+    sweep = written_sweep(tmp_path / "runs" / "tiny", "Tiny", "seed", [0])
+    finished_run(sweep[0], "Tiny", [0.69, 0.66], mlp([4]))
+    assert subprocess.run([sys.executable, "-m", "looptrain.plot", "--reliability", str(tmp_path / "runs" / "tiny")],
+                          capture_output=True, text=True).stderr.startswith(
+        f"looptrain: error: --reliability draws single runs, and {tmp_path / 'runs' / 'tiny'} is a sweep")
+
+
 def test_plotting_does_not_import_tensorflow():
-    code = ("import sys, looptrain.plot, looptrain.results.curves, looptrain.results.weights; "
+    code = ("import sys, looptrain.plot, looptrain.results.curves, looptrain.results.weights, "
+            "looptrain.results.reliability; "
             "print('tensorflow' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
 

@@ -12,7 +12,8 @@ from conftest import assert_one_line_error
 from looptrain.models.mlp import mlp
 from looptrain.report import main
 from looptrain.results.tables import SIGNED, SPREAD_NOTE
-from looptrain.runfolder.history import kernels, read_weights, replay_best_epoch, write_history
+from looptrain.runfolder.history import kernels, read_history, read_weights, replay_best_epoch, write_history
+from looptrain.runfolder.scores import scores_record, write_scores
 from test_aggregate import written_sweep
 
 
@@ -22,7 +23,8 @@ def finished_run(folder, name, val_losses, model, min_delta=0.0, seed=0):
     rng = np.random.default_rng(seed)
     epochs = [{"loss": rng.uniform(0.5, 0.7), "binary_crossentropy": rng.uniform(0.4, 0.7),
                "regularization_loss": 0.0, "accuracy": rng.uniform(0.5, 0.7), "val_binary_crossentropy": value,
-               "val_accuracy": rng.uniform(0.5, 0.7), "learning_rate": 1e-3, "seconds": 1.5 * (epoch + 1)}
+               "val_accuracy": rng.uniform(0.5, 0.7), "val_auc": rng.uniform(0.6, 0.8), "learning_rate": 1e-3,
+               "seconds": 1.5 * (epoch + 1)}
               for epoch, value in enumerate(val_losses)]
     # Random biases too (Keras starts them at 0), so that a sum of squares over them would show.
     model.set_weights([rng.normal(scale=0.1, size=values.shape) for values in model.get_weights()])
@@ -32,6 +34,22 @@ def finished_run(folder, name, val_losses, model, min_delta=0.0, seed=0):
     write_history(folder / "history.csv", epochs)
     model.save_weights(folder / "best.weights.h5")
     return epochs
+
+
+def scored_run(folder, seed=0):
+    """Give a finished run a test.json of random numbers, as `train` writes it; return its record."""
+    rng = np.random.default_rng(seed)
+
+    def numbers():
+        bins = {"counts": [3, 0, 5], "mean_probability": [0.1, None, 0.8], "signal_share": [0.2, None, 0.6]}
+        return {"binary_crossentropy": rng.uniform(0.5, 3), "binary_crossentropy_se": rng.uniform(0.001, 0.03),
+                "accuracy": rng.uniform(0.6, 0.7), "auc": rng.uniform(0.7, 0.8), "ece": rng.uniform(0, 0.3),
+                "reliability": bins, "temperature": rng.uniform(1, 15), "scaled_binary_crossentropy": rng.uniform(0.5, 0.7),
+                "scaled_ece": rng.uniform(0, 0.05), "scaled_reliability": bins, "validation_auc": rng.uniform(0.7, 0.8)}
+
+    record = scores_record(50_000, {"best": numbers(), "final": numbers()}, {"best": 1, "final": 3})
+    write_scores(folder / "test.json", record)
+    return record
 
 
 def test_the_kernels_read_without_keras_are_the_models_weight_matrices(tmp_path):
@@ -212,3 +230,68 @@ def test_reporting_sweeps_does_not_import_tensorflow(tmp_path):
     assert finished.stdout.splitlines()[-1] == "0 False"
     table, _ = markdown_rows(tmp_path / "runs" / "report.md")
     assert list(table) == ["Tiny (2 seeds)", "Medium n_train=1000", "Medium n_train=2000"]
+
+
+def markdown_test_rows(path):
+    """The report's second table, "On the test rows", as [{heading: cell}]."""
+    _, _, after = path.read_text().partition("On the test rows:\n\n")
+    lines = after.split("\n\n")[0].splitlines()
+    headings = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    return [dict(zip(headings, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[2:]]
+
+
+def test_the_test_scores_are_test_jsons_and_a_run_without_test_rows_has_none(tmp_path):
+    finished_run(tmp_path / "runs" / "large", "Large", [0.68, 0.60, 0.61, 0.7], mlp([4]))
+    record = scored_run(tmp_path / "runs" / "large")
+    finished_run(tmp_path / "runs" / "real", "Real", [0.69, 0.66], mlp([4]))  # no test rows: no test.json
+
+    assert main([str(tmp_path / "runs" / "large"), str(tmp_path / "runs" / "real")]) == 0
+    table, _ = markdown_rows(tmp_path / "runs" / "report.md")
+    assert number(table["Large"]["test BCE"]) == pytest.approx(record["best"]["binary_crossentropy"], abs=5e-5)
+    assert number(table["Large"]["test AUC"]) == pytest.approx(record["best"]["auc"], abs=5e-5)
+    assert number(table["Large"]["final test BCE"]) == pytest.approx(record["final"]["binary_crossentropy"], abs=5e-5)
+    assert table["Real"]["test BCE"] == table["Real"]["final test BCE"] == "–"
+    rows = markdown_test_rows(tmp_path / "runs" / "report.md")
+    assert [(row["experiment"], row["weights"], row["epoch"]) for row in rows] == [("Large", "best", "1"),
+                                                                                   ("Large", "final", "3")]
+    for row, weights in zip(rows, ("best", "final")):
+        for heading, key in [("test BCE", "binary_crossentropy"), ("its s.e.", "binary_crossentropy_se"),
+                             ("accuracy", "accuracy"), ("AUC", "auc"), ("ECE", "ece"),
+                             ("BCE at T", "scaled_binary_crossentropy"), ("ECE at T", "scaled_ece")]:
+            assert number(row[heading]) == pytest.approx(record[weights][key], abs=5e-5), heading
+        assert number(row["T"]) == pytest.approx(record[weights]["temperature"], abs=0.005)
+
+    assert main([str(tmp_path / "runs" / "real"), "--out", str(tmp_path / "real.md")]) == 0
+    assert "test BCE" not in (tmp_path / "real.md").read_text()  # no run has test rows: no column, no table
+
+
+def test_a_seed_sweeps_test_scores_are_their_mean_and_sample_sd(tmp_path):
+    folders = written_sweep(tmp_path / "runs" / "large", "Large", "seed", [0, 1, 2])
+    records = []
+    for seed, folder in enumerate(folders):
+        finished_run(folder, "Large", [0.68, 0.60, 0.61, 0.7], mlp([4]), seed=seed)
+        records.append(scored_run(folder, seed=seed))
+    assert main([str(tmp_path / "runs" / "large")]) == 0
+    table, _ = markdown_rows(tmp_path / "runs" / "report.md")
+    mean, sd = spread_cell(table["Large (3 seeds)"]["test BCE"])
+    values = [record["best"]["binary_crossentropy"] for record in records]
+    assert (mean, sd) == (pytest.approx(np.mean(values), abs=5e-5), pytest.approx(np.std(values, ddof=1), abs=5e-5))
+    best, final = markdown_test_rows(tmp_path / "runs" / "report.md")
+    assert (best["experiment"], best["weights"], final["weights"]) == ("Large (3 seeds)", "best", "final")
+    for row, weights in [(best, "best"), (final, "final")]:
+        for heading, key in [("AUC", "auc"), ("BCE at T", "scaled_binary_crossentropy")]:
+            values = [record[weights][key] for record in records]
+            assert spread_cell(row[heading]) == (pytest.approx(np.mean(values), abs=5e-5),
+                                                 pytest.approx(np.std(values, ddof=1), abs=5e-5)), heading
+
+
+def test_a_history_written_before_it_had_val_auc_is_still_read(tmp_path):
+    folder = tmp_path / "runs" / "tiny"
+    epochs = finished_run(folder, "Tiny", [0.69, 0.66, 0.67], mlp([4]))
+    lines = [line.split(",") for line in (folder / "history.csv").read_text().splitlines()]
+    column = lines[0].index("val_auc")
+    (folder / "history.csv").write_text("".join(",".join(line[:column] + line[column + 1:]) + "\n" for line in lines))
+    history = read_history(folder / "history.csv")
+    assert "val_auc" not in history
+    assert history["val_accuracy"] == [epoch["val_accuracy"] for epoch in epochs]
+    assert main([str(folder)]) == 0

@@ -18,7 +18,7 @@ from looptrain.runfolder.summaries import Summaries, histogram, kernel_tags
 from looptrain.train import train
 
 RESULTS = {"loss": 0.7, "binary_crossentropy": 0.7, "regularization_loss": 0.0, "accuracy": 0.5,
-           "learning_rate": 1e-3, "val_binary_crossentropy": 0.7, "val_accuracy": 0.5}
+           "learning_rate": 1e-3, "val_binary_crossentropy": 0.7, "val_accuracy": 0.5, "val_auc": 0.5}
 
 
 def histograms(folder):

@@ -1,5 +1,7 @@
 """Checkpoints and resuming: an interrupted run, resumed, ends exactly as the run that never stopped."""
 
+import json
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -29,15 +31,20 @@ def run(data_path, run_dir, max_epochs, resume=False, loop="epoch", jit_compile=
 @pytest.mark.parametrize("loop, jit_compile", [("epoch", False), ("epoch", True), ("step", False)],
                          ids=["epoch", "epoch-xla", "step"])
 def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(tmp_path, loop, jit_compile):
-    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(500))
+    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(700))  # 200 past the training rows: the test rows
     straight = run(data_path, tmp_path / "straight", max_epochs=6, loop=loop, jit_compile=jit_compile)
     first = run(data_path, tmp_path / "resumed", max_epochs=3, loop=loop, jit_compile=jit_compile)
     resumed = run(data_path, tmp_path / "resumed", max_epochs=6, resume=True, loop=loop, jit_compile=jit_compile)
 
     assert first == straight[:3]
     assert resumed == straight  # every number of every epoch: weights, Adam, shuffling and dropout carried on
-    for name, values in read_weights(tmp_path / "straight" / "best.weights.h5").items():
-        np.testing.assert_array_equal(read_weights(tmp_path / "resumed" / "best.weights.h5")[name], values)
+    for weights in ("best.weights.h5", "final.weights.h5"):
+        for name, values in read_weights(tmp_path / "straight" / weights).items():
+            np.testing.assert_array_equal(read_weights(tmp_path / "resumed" / weights)[name], values)
+    # The test rows' numbers too, to the last digit: both sets of weights are the same, and so is their scoring.
+    scores = json.loads((tmp_path / "straight" / "test.json").read_text())
+    assert scores["final"]["epoch"] == 5 and scores["n_test"] == 200
+    assert json.loads((tmp_path / "resumed" / "test.json").read_text()) == scores
     written = read_history(tmp_path / "resumed" / "history.csv")
     assert written["epoch"] == [0, 1, 2, 3, 4, 5]
     assert written["val_binary_crossentropy"] == [epoch["val_binary_crossentropy"] for epoch in straight]

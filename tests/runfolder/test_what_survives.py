@@ -270,14 +270,14 @@ def test_a_data_cache_that_cannot_be_written_does_not_stop_a_run_on_synthetic_da
     (tmp_path / "not-a-folder").write_text("LOOPTRAIN_CACHE points below a file")
     environment = {**os.environ, "LOOPTRAIN_CACHE": str(tmp_path / "not-a-folder" / "cache")}
     finished = subprocess.run([sys.executable, "-m", "looptrain.run", str(REPO / "experiments" / "tiny.py"), *SHRUNK,
-                               "--logdir", "runs", "--max-epochs", "2"], cwd=tmp_path, capture_output=True, text=True,
-                              timeout=300, env=environment)
+                               "--logdir", "runs", "--max-epochs", "2", "--set", "n_test=100"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300, env=environment)
     assert finished.returncode == 0, finished.stderr
     assert re.search(r"warning: cannot write .*not-a-folder/cache/higgs-synthetic-.*: Not a directory; making the "
                      r"rows in memory for this run instead", finished.stdout), finished.stdout
     config = json.loads((tmp_path / "runs" / "tiny" / "config.json").read_text())
-    assert config["data"] == "synthetic rows made in memory (500 rows, seed 0)"
-    assert config["n_train"] == 400
+    assert config["data"] == "synthetic rows made in memory (600 rows, seed 0)"
+    assert (config["n_train"], config["n_test"]) == (400, 100)
 
 
 # 4. A damaged checkpoint is survived.
