@@ -60,12 +60,12 @@ class Data:
     validation_labels: tf.Tensor
     batch_size: int  # the rows of one train step: a micro-batch when the optimizer accumulates
     shortfall: str | None = None  # a warning to show once when the file had fewer rows than asked
-    accumulate: int = 1  # steps per optimizer update (`Config.accumulate`): an epoch is whole updates
     # The test rows, which only the finished run's weights see (`looptrain.loop.evaluate`); None for none,
     # and then `no_test` says why, unless none were asked for.
     test_features: tf.Tensor | None = None
     test_labels: tf.Tensor | None = None
     no_test: str | None = None
+    accumulate: int = 1  # steps per optimizer update (`Config.accumulate`): an epoch is whole updates
 
     @property
     def n_train(self) -> int:  # rows actually used for training (fewer than asked if the file is short)

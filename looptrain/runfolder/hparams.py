@@ -30,8 +30,10 @@ def tag(key: str) -> str:
 
 
 def session(name: str, config: Config) -> dict:
-    """The run's hyperparameters: the experiment's name and its configuration's fields."""
-    return {"experiment": name.partition(" ")[0], **dataclasses.asdict(config)}  # "Tiny seed=3" → "Tiny"
+    """The run's hyperparameters: the experiment's name and its configuration's fields; a field left to
+    its data source (`n_test=None`) as "default", since the plugin takes no None."""
+    fields = {field: "default" if value is None else value for field, value in dataclasses.asdict(config).items()}
+    return {"experiment": name.partition(" ")[0], **fields}  # "Tiny seed=3" → "Tiny"
 
 
 def write_session(run_dir: Path, name: str, config: Config, row: dict) -> None:

@@ -47,7 +47,8 @@ def test_each_run_writes_its_session_and_the_reports_numbers(tmp_path):
         group, hyperparameters, experiment, numbers = read_back(run_dir)
         sessions[seed] = numbers
         fields = json.loads((run_dir / "config.json").read_text())["fields"]
-        assert hyperparameters == {"experiment": "Tiny", **fields}  # every field, as config.json has it
+        # Every field, as config.json has it; the test rows left to the data source as "default".
+        assert hyperparameters == {"experiment": "Tiny", **fields, "n_test": "default"} and fields["n_test"] is None
         # The experiment summary names those columns, and the metrics by their tags.
         assert sorted(info.name for info in experiment.hparam_infos) == sorted(hyperparameters)
         assert [info.name.tag for info in experiment.metric_infos] == [tag(key) for key in METRICS]
