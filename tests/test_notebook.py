@@ -34,7 +34,7 @@ def test_under_a_jupyter_kernel_the_progress_is_richs_live_display(tmp_path):
         "reporter.start('Tiny', 3, 'Tiny: the heading')\n"
         "for epoch in range(3):\n"
         "    reporter.epoch(epoch, {'seconds': epoch + 1.0, 'binary_crossentropy': 0.6,\n"
-        "                           'val_binary_crossentropy': 0.62, 'learning_rate': 1e-3}, epoch)\n"
+        "                           'val_binary_crossentropy': 0.62, 'val_auc': 0.7, 'learning_rate': 1e-3}, epoch)\n"
         "reporter.finish('Tiny: the last line')")
     notebook = execute(nbformat.v4.new_notebook(cells=[chosen, bar]), tmp_path, timeout=120)
     assert notebook.cells[0].outputs[0]["text"].split() == ["ProgressReporter", "DotsReporter"]

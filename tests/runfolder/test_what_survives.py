@@ -219,7 +219,8 @@ def test_a_checkpoint_too_large_to_write_leaves_no_debris_and_the_history_is_sti
     run_dir = Path("runs") / "wide"  # as the command names it: below the --logdir it was given
     assert one_line(finished.stderr) == (
         f"looptrain: error: Wide: cannot write {run_dir}/checkpoints/ckpt-2: File too large; the run stopped after "
-        f"epoch 1; kept in {run_dir}: history.csv, best.weights.h5, curves.png; once the disk can take it, run it again")
+        f"epoch 1; kept in {run_dir}: history.csv, best.weights.h5, final.weights.h5, curves.png; once the disk can take it, "
+        f"run it again")
     assert read_history(tmp_path / run_dir / "history.csv")["epoch"] == [0, 1]
     assert list((tmp_path / run_dir / "checkpoints").iterdir()) == []  # none was whole, none is left half-made
     assert debris(tmp_path / run_dir) == []
@@ -246,7 +247,7 @@ def test_a_summary_or_a_picture_too_large_to_write_is_one_line_and_the_rest_is_k
     assert picture.returncode == 5, picture.stderr
     assert one_line(picture.stderr).startswith(
         "looptrain: error: Tiny: cannot write runs/tiny/curves.png: File too large; the run stopped after epoch 2; "
-        "kept in runs/tiny: checkpoint ckpt-3, history.csv, best.weights.h5;")
+        "kept in runs/tiny: checkpoint ckpt-3, history.csv, best.weights.h5, final.weights.h5;")
     assert not (tmp_path / "runs" / "tiny" / "curves.png").exists() and debris(tmp_path / "runs" / "tiny") == []
 
 
