@@ -37,7 +37,6 @@ campaign go to docs/resume-and-errors.md. Exits 1 if any trial did not end exact
 
 import csv
 import fcntl
-import gzip
 import json
 import os
 import random
@@ -58,6 +57,9 @@ import numpy as np
 from looptrain.errors import ArgumentParser
 from looptrain.runfolder.history import read_weights
 from looptrain.runfolder.sweep import Sweep, parse_sweep
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import made_up_rows, write_rows  # noqa: E402  the tests' own made-up rows
 
 REPO = Path(__file__).resolve().parents[1]
 # A checkpoint after every epoch, so that a resumed run must reproduce every epoch after it; early
@@ -581,16 +583,6 @@ def listing(logdir: Path) -> set[str]:
     return names
 
 
-def made_up_rows(path: Path, n: int = 500, seed: int = 0) -> Path:
-    """Random rows of the HIGGS layout (label first, 28 features), as the tests make them."""
-    rng = np.random.default_rng(seed)
-    rows = rng.normal(size=(n, 29)).astype("float32")
-    rows[:, 0] = rng.integers(0, 2, size=n)
-    with gzip.open(path, "wt") as file:
-        np.savetxt(file, rows, delimiter=",", fmt="%.8g")
-    return path
-
-
 def summary(setup: Setup, kills: int, seed: int, result: Result) -> str:
     what = f"a sweep {setup.sweep} of" if setup.sweep else "a run of"
     fields = "".join(f", {assignment}" for assignment in setup.fields)
@@ -637,8 +629,8 @@ def main(argv=None) -> int:
     if strangers:
         parser.error(f"--out {out} holds {', '.join(sorted(strangers)[:3])}, which the campaign did not write")
     out.mkdir(parents=True, exist_ok=True)
-    setup = Setup(experiment=args.experiment.resolve(), data=made_up_rows(out / "rows.csv.gz"), epochs=args.epochs,
-                  loop=args.loop, sweep=parse_sweep(args.sweep) if args.sweep else None, fields=tuple(args.set))
+    setup = Setup(experiment=args.experiment.resolve(), data=write_rows(out / "rows.csv.gz", made_up_rows(500)),
+                  epochs=args.epochs, loop=args.loop, sweep=parse_sweep(args.sweep) if args.sweep else None, fields=tuple(args.set))
     result = campaign(setup, args.kills, args.seed, out)
     print(summary(setup, args.kills, args.seed, result))
     (out / "summary.json").write_text(json.dumps({

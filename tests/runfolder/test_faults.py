@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import test_what_survives
 
-from conftest import REPO, made_up_rows, write_rows
+from conftest import made_up_rows, write_rows
 
 PAGE = os.sysconf("SC_PAGE_SIZE")  # what a tmpfs gives out and counts its space in
-TINY = REPO / "experiments" / "tiny.py"
+TINY = test_what_survives.TINY
 # Tiny, shrunk and without XLA (the compiler would only add seconds), a checkpoint every epoch: three
 # checkpoints, the summaries, the history, the weights and the picture in a short run.
 SHRUNK = ["--set", "n_validation=100", "--set", "n_train=400", "--set", "batch_size=100", "--set", "jit_compile=false",
@@ -48,9 +49,8 @@ EVENT_PAGES = 1  # each of the two event files, as it is made
 # TensorFlow's AutoGraph writes each function it converts to a temporary file, the largest of Tiny's
 # this many bytes (TensorFlow 2.21): below it, a file size limit stops TensorFlow before a run trains.
 AUTOGRAPH_BYTES = 3_893
-# What a write cut short leaves: ours (partial.*), the cache's (*.partial), TensorFlow's (ckpt-N_temp,
-# checkpoint.tmp...); and a crash's core file.
-DEBRIS = re.compile(r"partial\..*|.*\.partial|ckpt-\d+_temp|checkpoint\.tmp.*|core(\.\d+)?")
+# What a write cut short leaves (test_what_survives.DEBRIS), and a crash's core file.
+DEBRIS = re.compile(rf"{test_what_survives.DEBRIS.pattern}|core(\.\d+)?")
 CRASH_MARKS = ("Traceback", "Exception ignored", "Segmentation fault", "Fatal Python error", "core dumped")
 END_FILES = ("history.csv", "best.weights.h5", "curves.png")  # what a run writes as it ends, in this order
 # The list, and the HParams session a run writes last, into an event file of the run folder.
