@@ -249,9 +249,12 @@ def main() -> None:
         return
     if not Path(args.jax_python).is_file():
         parser.error(f"no Python at {args.jax_python}; make the environment as the docstring says")
+    # The load goes beside the numbers: on a shared machine it decides them more than anything here.
+    load = [f"load average at the start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"]
     with tempfile.TemporaryDirectory() as scratch:
         lines = [line for experiment in args.experiments for line in compare(experiment, args, Path(scratch))]
-    print("\n".join(lines))
+    load.append(f"at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print("\n".join([*lines, "; ".join(load)]))
 
 
 if __name__ == "__main__":
