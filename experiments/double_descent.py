@@ -18,10 +18,11 @@ test error has a peak near there, on this data, is what the sweep measures
 from looptrain.models.mlp import mlp
 
 # A small training set, so that the threshold is at a small width; batches of 100, ten steps an epoch,
-# for enough updates to converge; no early stopping (patience = max_epochs). XLA and rare checkpoints
-# for the reasons tiny.py gives: the steps are tiny operations, and an epoch is shorter than a checkpoint.
-fields = {"n_train": 1_000, "batch_size": 100, "max_epochs": 2_000, "patience": 2_000, "jit_compile": True,
-          "checkpoint_every": 500}
+# at a constant rate, for enough updates to converge; no early stopping (patience = max_epochs). XLA
+# and rare checkpoints for the reasons tiny.py gives: the steps are tiny operations, and an epoch is
+# shorter than a checkpoint.
+fields = {"n_train": 1_000, "batch_size": 100, "decay_epochs": 0, "max_epochs": 2_000, "patience": 2_000,
+          "jit_compile": True, "checkpoint_every": 500}
 
 
 def build_model(units=32, depth=1):
