@@ -80,10 +80,11 @@ def report_bias_variance(folders: list[Path], weights: str, out: Path | None) ->
     """Group the runs into seed sweeps' members, predict each member's test rows, print each group's
     split and test error, and draw them against the field that tells the groups apart."""
     out = out or common_folder(folders) / "bias-variance.png"
+    from looptrain.launch.quiet import import_tensorflow_quietly
+
     try:
-        groups = bias_variance.member_groups(folders)
-        from looptrain.launch.quiet import import_tensorflow_quietly
-        import_tensorflow_quietly()
+        groups = bias_variance.member_groups(folders)  # refused, where they must be, before TensorFlow starts
+        import_tensorflow_quietly()  # the one part of the command that needs it: the members predict again
         from looptrain.predictions import test_logits
 
         results = {}
@@ -95,7 +96,8 @@ def report_bias_variance(folders: list[Path], weights: str, out: Path | None) ->
             logits = np.stack([each for each, _ in predicted])
             member_errors, ensemble_error = bias_variance.error_rates(logits, labels)
             results[key] = {**bias_variance.split(logits, labels), "member_errors": member_errors,
-                            "ensemble_error": ensemble_error}
+                            "ensemble_error": ensemble_error,
+                            "training_errors": [bias_variance.training_error(member, weights) for member in members]}
         rows = bias_variance.group_rows(results)
         draw_whole(out, lambda path: bias_variance.plot_split(rows, bias_variance.varied_field(results), weights,
                                                                path), "choose another --out")
@@ -104,11 +106,12 @@ def report_bias_variance(folders: list[Path], weights: str, out: Path | None) ->
         return error.exit_code
     table = Table(title=f"bias-variance split of the test cross-entropy, {weights} weights")
     for heading in ("experiment", "seeds", "members' mean CE", "bias (ensemble CE)", "variance (mean KL)",
-                    "members' test error", "ensemble's test error"):
+                    "members' test error", "ensemble's test error", "members' training error"):
         table.add_column(heading, justify="left" if heading == "experiment" else "right")
     for row in rows:
         table.add_row(row["name"], str(row["members"]), f"{row['mean_member']:.4f}", f"{row['bias']:.4f}",
-                      f"{row['variance']:.4f}", f"{row['error']:.4f}", f"{row['ensemble_error']:.4f}")
+                      f"{row['variance']:.4f}", f"{row['error']:.4f}", f"{row['ensemble_error']:.4f}",
+                      f"{row['training_error']:.4f}")
     table.caption = SPREAD_NOTE
     Console(width=None if sys.stdout.isatty() else 160).print(table)
     print(f"wrote {out}")

@@ -25,6 +25,7 @@ from looptrain.errors import InputError
 from looptrain.results.aggregate import spread
 from looptrain.results.pictures import save
 from looptrain.results.sweep_plots import positions
+from looptrain.runfolder.history import read_run
 from looptrain.runfolder.sweep import SIZES, is_sweep, read_sweep
 
 
@@ -58,6 +59,14 @@ def error_rates(logits, labels) -> tuple[np.ndarray, float]:
     """Each member's error on the rows (a logit above 0 says 1), and the ensemble's."""
     logits, labels = np.asarray(logits, np.float64), np.asarray(labels).reshape(-1)
     return (np.mean((logits > 0) != labels, axis=1), float(np.mean((logits.mean(axis=0) > 0) != labels)))
+
+
+def training_error(folder: Path, weights: str) -> float:
+    """A run's training error at its best or its final epoch, from history.csv: 1 − the epoch's
+    accuracy, a running mean over its train steps (with dropout on, for a model that has it)."""
+    run = read_run(folder)
+    epoch = run.best_epoch if weights == "best" else len(run.history["accuracy"]) - 1
+    return 1 - run.history["accuracy"][epoch]
 
 
 def member_groups(folders: list[Path]) -> dict[tuple, list[Path]]:
@@ -103,13 +112,15 @@ def group_rows(groups: dict[tuple, dict]) -> list[dict]:
     for (experiment, fields), result in groups.items():
         value = dict(fields)[field] if field else None
         rows.append({"name": f"{experiment} {field}={value}" if field else experiment, "value": value,
-                     **result, "error": spread(result["member_errors"])})
+                     **result, "error": spread(result["member_errors"]),
+                     "training_error": spread(result["training_errors"])})
     return rows
 
 
 def plot_split(rows: list[dict], field: str | None, weights: str, path: Path):
-    """Two panels: the split (members' mean cross-entropy, bias, variance) and the test error (the
-    members' mean with a band of ±1 sd, and the ensemble's), against `field` or side by side."""
+    """Two panels: the split (members' mean cross-entropy, bias, variance) and the error (the members'
+    on the test rows, mean ± 1 sd, the ensemble's, and the members' training error), against `field`
+    or side by side."""
     figure, (split_axes, error_axes) = plt.subplots(1, 2, figsize=(11, 4.5))
     x = positions([row["value"] for row in rows]) if field else [row["name"] for row in rows]
     for key, label in (("mean_member", "members' mean CE"), ("bias", "bias: the ensemble's CE"),
@@ -118,6 +129,7 @@ def plot_split(rows: list[dict], field: str | None, weights: str, path: Path):
     error_axes.errorbar(x, [row["error"].mean for row in rows], yerr=[row["error"].sd for row in rows], fmt="o-",
                         capsize=3, label="members' test error (±1 sd)")
     error_axes.plot(x, [row["ensemble_error"] for row in rows], "s--", label="the ensemble's test error")
+    error_axes.plot(x, [row["training_error"].mean for row in rows], "^:", label="members' training error")
     split_axes.set_title(f"Test cross-entropy split over seeds ({weights} weights)")
     split_axes.set_ylabel("Binary Crossentropy")
     error_axes.set_title(f"Test error ({weights} weights)")
