@@ -1,18 +1,20 @@
 """Double descent: one hidden layer on 1,000 training rows, trained to convergence, swept over its width.
 
-    python -m looptrain.run experiments/double_descent.py --sweep units=2,4,8,16,24,32,48,64,128,256,512 --seed 0
-    python -m looptrain.run experiments/double_descent.py --sweep units=2,4,8,16,24,32,48,64,128,256,512 --seed 0 \
-        --set label_noise=0.2 --logdir runs/noisy
+    python -m looptrain.run experiments/double_descent.py --sweep units=4,8,16,24,32,40,48,64,128,512 --seed 0 \
+        --logdir runs/lab/dd-0/seed=0
+    python -m looptrain.run experiments/double_descent.py --sweep units=4,8,16,24,32,40,48,64,128,512 --seed 0 \
+        --set label_noise=0.2 --logdir runs/lab/dd-20/seed=0
 
-(then `--seed 1`, `--seed 2` into their own `--logdir`; docs/results.md, "The lab", has the lab's
-commands). A network of one hidden layer of `units` has 30·units + 1 parameters, as many as the
+then the same with `--seed 1` and `--seed 2`, each into its own `--logdir` (docs/results.md, "The
+lab", has all the lab's commands). A network of one hidden layer of `units` has 30·units + 1 parameters, as many as the
 1,000 training rows near a width of 33: the interpolation threshold, where it can just fit every
 training row. Belkin et al. (2019) and Nakkiran et al. (2019) found the test error rising towards
 that width and falling again beyond it, the more so with label noise (they used 15-20%). Each run
 trains for all its epochs (no early stopping), and its final weights are scored on 50,000 fresh test
 rows (test.json's "final"). Expect the training error to reach zero from some width on; whether the
-test error has a peak near there, on this data, is what the sweep measures
-(`python -m looptrain.report --bias-variance`, over the seeds of each width).
+test error has a peak near there, on this data, is what the sweep measures:
+`python -m looptrain.report runs/lab/dd-0/seed=*/double_descent --bias-variance final` gives each
+width's test error over the seeds and its bias and variance. A run takes well under a minute.
 """
 
 from looptrain.models.mlp import mlp
