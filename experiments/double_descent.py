@@ -6,15 +6,15 @@
         --set label_noise=0.2 --logdir runs/lab/dd-20/seed=0
 
 then the same with `--seed 1` and `--seed 2`, each into its own `--logdir` (docs/results.md, "The
-lab", has all the lab's commands). A network of one hidden layer of `units` has 30·units + 1 parameters, as many as the
-1,000 training rows near a width of 33: the interpolation threshold, where it can just fit every
-training row. Belkin et al. (2019) and Nakkiran et al. (2019) found the test error rising towards
+lab", has all the lab's commands). A network of one hidden layer of `units` has 30·units + 1
+parameters, as many as the 1,000 training rows near a width of 33: the interpolation threshold,
+where it can just fit every training row. Belkin et al. (2019) and Nakkiran et al. (2019) found the test error rising towards
 that width and falling again beyond it, the more so with label noise (they used 15-20%). Each run
 trains for all its epochs (no early stopping), and its final weights are scored on 50,000 fresh test
 rows (test.json's "final"). Expect the training error to reach zero from some width on; whether the
 test error has a peak near there, on this data, is what the sweep measures:
 `python -m looptrain.report runs/lab/dd-0/seed=*/double_descent --bias-variance final` gives each
-width's test error over the seeds and its bias and variance. A run takes well under a minute.
+width's test error over the seeds, its training error, and its bias and variance.
 """
 
 from looptrain.models.mlp import mlp
