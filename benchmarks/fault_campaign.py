@@ -68,7 +68,8 @@ def run_family(campaign: Campaign, family: str, measured: dict) -> None:
             campaign.run(disk_full(free, peak=peak))
     elif family == "resume":
         levels = resume_levels(run)
-        end = levels["history.csv"] + run.of("curves.png")  # the new picture beside the old: the peak
+        # The test rows' files written anew, then the new picture beside the old: the peak.
+        end = levels["history.csv"] + run.of("test.json") + run.of("reliability.png") + run.of("curves.png")
         for free in range(end + 1):
             campaign.run(disk_full(free, "resume", peak=end))
     elif family == "sweep":

@@ -5,13 +5,15 @@
     python benchmarks/kill_campaign.py --sweep seed=0,1,2 --kills 10 --seed 0 --out /tmp/kill-campaign-sweep
     python benchmarks/kill_campaign.py --kills 30 --loop step --experiment experiments/dropout.py
 
-Shrunk Tiny (or `--experiment`) on 500 made-up rows, 400 of them training in batches of 100, for
+Shrunk Tiny (or `--experiment`) on 600 made-up rows, 400 of them training in batches of 100 and the
+last 100 test rows, for
 `--epochs` epochs with a checkpoint after every one and early stopping out of the way, so that a
 resumed run must carry the very sequence on: the weights, Adam, the shuffling and dropout's random
 state. First the command runs once, never stopped: the reference. Then trial after trial:
 - the same command, into a fresh folder, is sent SIGKILL at a random moment of one of three
   stretches, drawn with equal chances: its start-up (up to its first checkpoint), its epochs and
-  checkpoints, its final writes (`history.csv`, `best.weights.h5`, `curves.png`) and a little of its
+  checkpoints, its final writes (`history.csv`, the best and final weights, the test rows' `test.json`,
+  the pictures) and a little of its
   exit. A sweep's moment is drawn half the time from its whole remaining length, which lands it
   mostly between points or in a point's start-up, and half the time from a point's epochs or final
   writes;
@@ -20,8 +22,8 @@ state. First the command runs once, never stopped: the reference. Then trial aft
   checkpoint leaves nothing to resume: `--resume` must refuse it (exit 2, "nothing to resume"), and
   the command is then given again without `--resume`, again as the user would;
 - the trial's folder is compared with the reference's: `history.csv` row for row and digit for digit
-  (all but its `seconds`, which is wall time), every array of `best.weights.h5` bit for bit,
-  `config.json` (and a sweep's `sweep.json`) byte for byte, and the same files, nothing more: no
+  (all but its `seconds`, which is wall time), every array of `best.weights.h5` and
+  `final.weights.h5` bit for bit, `test.json`, `config.json` (and a sweep's `sweep.json`) byte for byte, and the same files, nothing more: no
   `partial.*` file, no checkpoint's temporary file or folder, no lock, no checkpoint beyond the kept
   three. TensorBoard's event files are left out of the listing: each process writes its own.
 How long each stretch takes is watched in the folder (every 5 ms) in the reference and in every
@@ -37,7 +39,6 @@ campaign go to docs/resume-and-errors.md. Exits 1 if any trial did not end exact
 
 import csv
 import fcntl
-import gzip
 import json
 import os
 import random
@@ -59,11 +60,17 @@ from looptrain.errors import ArgumentParser
 from looptrain.runfolder.history import read_weights
 from looptrain.runfolder.sweep import Sweep, parse_sweep
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import made_up_rows, write_rows  # noqa: E402  the tests' own made-up rows
+
 REPO = Path(__file__).resolve().parents[1]
 # A checkpoint after every epoch, so that a resumed run must reproduce every epoch after it; early
 # stopping never ends the run, so that every attempt has the same number of epochs to reach.
 SHRUNK = ["n_validation=100", "n_train=400", "batch_size=100", "checkpoint_every=1", "patience=1000000"]
-OUTPUTS = ["history.csv", "best.weights.h5", "curves.png"]  # what a run writes at its end, in that order
+# 100 more rows than the run trains and validates on: the test rows, so that a run's end scores them.
+ROWS = 600
+# What a run writes at its end, in that order.
+OUTPUTS = ["history.csv", "best.weights.h5", "final.weights.h5", "test.json", "reliability.png", "curves.png"]
 POLL = 0.005  # seconds between two looks at the folder
 AGAIN = 0.5  # the chance that a resumed attempt is killed again, rather than let finish
 LATEST = 5  # a stretch's length is the median of the latest this many seen
@@ -519,15 +526,13 @@ def differences(setup: Setup, reference: Path, trial_dir: Path) -> list[str]:
         try:
             if history_rows(ours / "history.csv") != history_rows(theirs / "history.csv"):
                 problems.append(f"{name}/history.csv: {first_difference(ours, theirs)}")
-            mine, reference_weights = read_weights(ours / "best.weights.h5"), read_weights(theirs / "best.weights.h5")
+            for weights in ("best.weights.h5", "final.weights.h5"):
+                problems += [f"{name}/{weights}{problem}" for problem in
+                             weights_differences(read_weights(ours / weights), read_weights(theirs / weights))]
+            if (ours / "test.json").read_bytes() != (theirs / "test.json").read_bytes():
+                problems.append(f"{name}/test.json differs from the reference's")
         except Exception as error:  # a file missing or unreadable
             problems.append(f"{name}: {error}")
-            continue
-        if sorted(mine) != sorted(reference_weights):
-            problems.append(f"{name}/best.weights.h5 holds {sorted(mine)}, not {sorted(reference_weights)}")
-        for key, values in reference_weights.items():
-            if key in mine and not same_bits(mine[key], values):
-                problems.append(f"{name}/best.weights.h5: {key} differs")
     compared = ["config.json"] if setup.sweep is None else ["sweep.json"] + [
         f"{setup.sweep.label(value)}/config.json" for value in setup.sweep.values]
     for file_name in compared:
@@ -540,6 +545,12 @@ def differences(setup: Setup, reference: Path, trial_dir: Path) -> list[str]:
     if missing:
         problems.append(f"files missing: {', '.join(sorted(missing))}")
     return problems
+
+
+def weights_differences(mine: dict, reference: dict) -> list[str]:
+    if sorted(mine) != sorted(reference):
+        return [f" holds {sorted(mine)}, not {sorted(reference)}"]
+    return [f": {key} differs" for key, values in reference.items() if not same_bits(mine[key], values)]
 
 
 def history_rows(path: Path) -> list[list[str]]:
@@ -581,16 +592,6 @@ def listing(logdir: Path) -> set[str]:
     return names
 
 
-def made_up_rows(path: Path, n: int = 500, seed: int = 0) -> Path:
-    """Random rows of the HIGGS layout (label first, 28 features), as the tests make them."""
-    rng = np.random.default_rng(seed)
-    rows = rng.normal(size=(n, 29)).astype("float32")
-    rows[:, 0] = rng.integers(0, 2, size=n)
-    with gzip.open(path, "wt") as file:
-        np.savetxt(file, rows, delimiter=",", fmt="%.8g")
-    return path
-
-
 def summary(setup: Setup, kills: int, seed: int, result: Result) -> str:
     what = f"a sweep {setup.sweep} of" if setup.sweep else "a run of"
     fields = "".join(f", {assignment}" for assignment in setup.fields)
@@ -606,8 +607,8 @@ def summary(setup: Setup, kills: int, seed: int, result: Result) -> str:
         lines.append(f"resumes that passed over a checkpoint that did not read whole: {result.fallbacks}")
     if result.unreadable_refusals:
         lines.append(f"resumes refused because no checkpoint read whole: {result.unreadable_refusals}")
-    lines.append(f"exact: {result.exact} of {result.trials} trials (history.csv but `seconds`, best.weights.h5 bit "
-                 f"for bit, config.json, and no file the run never stopped does not leave)")
+    lines.append(f"exact: {result.exact} of {result.trials} trials (history.csv but `seconds`, both weights files bit "
+                 f"for bit, test.json, config.json, and no file the run never stopped does not leave)")
     for failure in result.failures:
         lines.append(f"FAILED trial {failure['trial']} (kept in {failure['folder']}): {'; '.join(failure['story'])}")
         lines += [f"    {problem}" for problem in failure["problems"]]
@@ -637,8 +638,8 @@ def main(argv=None) -> int:
     if strangers:
         parser.error(f"--out {out} holds {', '.join(sorted(strangers)[:3])}, which the campaign did not write")
     out.mkdir(parents=True, exist_ok=True)
-    setup = Setup(experiment=args.experiment.resolve(), data=made_up_rows(out / "rows.csv.gz"), epochs=args.epochs,
-                  loop=args.loop, sweep=parse_sweep(args.sweep) if args.sweep else None, fields=tuple(args.set))
+    setup = Setup(experiment=args.experiment.resolve(), data=write_rows(out / "rows.csv.gz", made_up_rows(ROWS)),
+                  epochs=args.epochs, loop=args.loop, sweep=parse_sweep(args.sweep) if args.sweep else None, fields=tuple(args.set))
     result = campaign(setup, args.kills, args.seed, out)
     print(summary(setup, args.kills, args.seed, result))
     (out / "summary.json").write_text(json.dumps({

@@ -53,7 +53,7 @@ def main() -> None:
         for repetition in range(args.repeats):
             for experiment, epochs in zip(args.experiments, args.epochs):
                 for checkout in checkouts if repetition % 2 == 0 else checkouts[::-1]:
-                    logdir = Path(scratch) / f"{len(os.listdir(scratch))}"
+                    logdir = Path(tempfile.mkdtemp(dir=scratch))  # a fresh run folder for each run
                     rates[experiment, checkout].append(run_in(checkout, experiment, epochs, data_path, logdir))
     print(f"| experiment | epochs | {checkouts[0]} epochs/s | {checkouts[1]} epochs/s | after / before |")
     print("| --- | ---: | ---: | ---: | ---: |")

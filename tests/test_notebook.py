@@ -3,6 +3,7 @@ with a handful of epochs, its pictures and tables come out, and the committed fi
 and under a kernel the progress is rich's live display, not the dots."""
 
 import hashlib
+import json
 
 import nbclient
 import nbformat
@@ -61,10 +62,14 @@ def test_the_notebook_runs_with_a_handful_of_epochs_and_is_left_unchanged(tmp_pa
               if output["output_type"] == "error" or output.get("name") == "stderr"]
     assert errors == []  # nothing failed, and TensorFlow's start-up notices stayed out of the cells
     # The pictures: the features, the schedule, the sizes, the regularizers, the weights, the seeds'
-    # bands and the remedies (and the learning curve of the results, where it is committed).
-    assert len(outputs(notebook, "image/png")) >= 7
+    # bands, the remedies and Large's reliability diagram (and the learning curve of the results, where
+    # it is committed).
+    assert len(outputs(notebook, "image/png")) >= 8
     tables = [table for table in outputs(notebook, "text/markdown") if table.startswith("| experiment |")]
-    assert len(tables) == 3 and all("| Large |" in table for table in tables[1:])
+    assert len(tables) == 4 and all("| Large |" in table for table in tables[1:])
+    # The test table: a row for the best and one for the final weights of each size, as test.json has them.
+    scores = json.loads((tmp_path / "runs" / "large" / "test.json").read_text())
+    assert f"| Large | final | 1 | {scores['final']['binary_crossentropy']:.4f} |" in tables[1]
     source = next(table for table in outputs(notebook, "text/markdown") if table.startswith("```python"))
     assert "regularization_loss(model)" in source and "training=True" in source  # the train step, shown
     for name in ("tiny", "large", "combined", "batchnorm", "symmetries", "medium-100000"):

@@ -135,6 +135,8 @@ TEST_COLUMNS = [
     ("epoch", "epoch", "{}"),
     ("binary_crossentropy", "test BCE", "{:.4f}"),
     ("binary_crossentropy_se", "its s.e.", "{:.4f}"),
+    ("val_binary_crossentropy", "val BCE", "{:.4f}"),  # the same weights' on the validation rows, from history.csv
+    ("test_minus_val", "test − val", "{:.4f}"),  # for the best weights: what choosing the epoch on them hid
     ("accuracy", "accuracy", "{:.4f}"),
     ("auc", "AUC", "{:.4f}"),
     ("ece", "ECE", "{:.4f}"),

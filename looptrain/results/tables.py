@@ -4,7 +4,7 @@ A run gives one row: the training command's summary (`history.summarize`) worked
 `history.csv` and `test.json`, plus what only the saved weights tell (the parameter count, Σw² over
 the kernels). A sweep over seeds gives one row of mean ± sample sd (`aggregate.seed_row`), a sweep
 over another field a row a point. A second table gives each run's test scores in full, a row for its
-best and one for its final weights (`test_rows_of`). The Markdown is signed as looptrain's in its
+best and one for its final weights, beside the same weights' validation cross-entropy (`test_rows_of`). The Markdown is signed as looptrain's in its
 first line. Not here: the console's tables (`launch.console`, which lends the headings and cells),
 pictures (`curves`). What the columns mean: docs/experiments.md, "Looking at finished runs".
 """
@@ -57,8 +57,14 @@ def test_rows_of(folder: Path) -> list[dict]:
 
     def row(run: Run, weights: str) -> dict:
         name = f"{sweep.name} {run.folder.name}" if sweep else run.name  # a point's folder: FIELD=VALUE
-        return {"name": name, "weights": weights,
-                **{key: run.scores[weights][key] for key, _, _ in TEST_COLUMNS if key not in ("name", "weights")}}
+        scores = run.scores[weights]
+        # The same weights on the validation rows. For the best weights, which the validation rows
+        # chose, the test number's excess over it is the selection's optimism with the rows' draw; for
+        # the final ones, which nothing chose, the draw alone.
+        validation = run.history["val_binary_crossentropy"][scores["epoch"]]
+        return {"name": name, "weights": weights, "val_binary_crossentropy": validation,
+                "test_minus_val": scores["binary_crossentropy"] - validation,
+                **{key: scores[key] for key, _, _ in TEST_COLUMNS if key in scores}}
 
     if sweep and sweep.over_seeds and scored:
         seeds = f"{sweep.name} ({len(scored)} seed{'s' if len(scored) > 1 else ''})"

@@ -241,7 +241,7 @@ def markdown_test_rows(path):
 
 
 def test_the_test_scores_are_test_jsons_and_a_run_without_test_rows_has_none(tmp_path):
-    finished_run(tmp_path / "runs" / "large", "Large", [0.68, 0.60, 0.61, 0.7], mlp([4]))
+    epochs = finished_run(tmp_path / "runs" / "large", "Large", [0.68, 0.60, 0.61, 0.7], mlp([4]))
     record = scored_run(tmp_path / "runs" / "large")
     finished_run(tmp_path / "runs" / "real", "Real", [0.69, 0.66], mlp([4]))  # no test rows: no test.json
 
@@ -260,6 +260,10 @@ def test_the_test_scores_are_test_jsons_and_a_run_without_test_rows_has_none(tmp
                              ("BCE at T", "scaled_binary_crossentropy"), ("ECE at T", "scaled_ece")]:
             assert number(row[heading]) == pytest.approx(record[weights][key], abs=5e-5), heading
         assert number(row["T"]) == pytest.approx(record[weights]["temperature"], abs=0.005)
+        # Beside them, the same epoch's validation cross-entropy (epoch 1 the best, 3 the final) and the difference.
+        validation = epochs[record[weights]["epoch"]]["val_binary_crossentropy"]
+        assert number(row["val BCE"]) == pytest.approx(validation, abs=5e-5)
+        assert number(row["test − val"]) == pytest.approx(record[weights]["binary_crossentropy"] - validation, abs=5e-5)
 
     assert main([str(tmp_path / "runs" / "real"), "--out", str(tmp_path / "real.md")]) == 0
     assert "test BCE" not in (tmp_path / "real.md").read_text()  # no run has test rows: no column, no table
@@ -283,6 +287,11 @@ def test_a_seed_sweeps_test_scores_are_their_mean_and_sample_sd(tmp_path):
             values = [record[weights][key] for record in records]
             assert spread_cell(row[heading]) == (pytest.approx(np.mean(values), abs=5e-5),
                                                  pytest.approx(np.std(values, ddof=1), abs=5e-5)), heading
+        # The optimism's spread is over the seeds' own differences, not a difference of two spreads.
+        epoch = {"best": 1, "final": 3}[weights]
+        values = [record[weights]["binary_crossentropy"] - [0.68, 0.60, 0.61, 0.7][epoch] for record in records]
+        assert spread_cell(row["test − val"]) == (pytest.approx(np.mean(values), abs=5e-5),
+                                                  pytest.approx(np.std(values, ddof=1), abs=5e-5))
 
 
 def test_a_history_written_before_it_had_val_auc_is_still_read(tmp_path):

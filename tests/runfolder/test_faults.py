@@ -4,7 +4,8 @@ chosen ones, each case through the real command in a process of its own.
 A full disk is a tmpfs with exactly so many pages free (tmpfs counts its space in pages): one page
 more each time, and the disk runs out a little further into the run, until every kind of file has
 been refused: the folder's lock, config.json, the TensorBoard summaries, a checkpoint, history.csv,
-best.weights.h5, curves.png, the HParams session's events, a sweep's sweep.json and comparison picture,
+best.weights.h5, final.weights.h5, the test rows' test.json, reliability.png, curves.png, the HParams
+session's events, a sweep's sweep.json and comparison picture,
 the synthetic data cache, and with `--profile` the profiler's trace.
 Where to step the free space is worked out from a run on an ample disk, its files counted in pages,
 and the order in which a run writes them. A read-only filesystem and a file too large
@@ -31,11 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import test_what_survives
 
-from conftest import REPO, made_up_rows, write_rows
+from conftest import made_up_rows, write_rows
 
 PAGE = os.sysconf("SC_PAGE_SIZE")  # what a tmpfs gives out and counts its space in
-TINY = REPO / "experiments" / "tiny.py"
+TINY = test_what_survives.TINY
 # Tiny, shrunk and without XLA (the compiler would only add seconds), a checkpoint every epoch: three
 # checkpoints, the summaries, the history, the weights and the picture in a short run.
 SHRUNK = ["--set", "n_validation=100", "--set", "n_train=400", "--set", "batch_size=100", "--set", "jit_compile=false",
@@ -48,11 +50,13 @@ EVENT_PAGES = 1  # each of the two event files, as it is made
 # TensorFlow's AutoGraph writes each function it converts to a temporary file, the largest of Tiny's
 # this many bytes (TensorFlow 2.21): below it, a file size limit stops TensorFlow before a run trains.
 AUTOGRAPH_BYTES = 3_893
-# What a write cut short leaves: ours (partial.*), the cache's (*.partial), TensorFlow's (ckpt-N_temp,
-# checkpoint.tmp...); and a crash's core file.
-DEBRIS = re.compile(r"partial\..*|.*\.partial|ckpt-\d+_temp|checkpoint\.tmp.*|core(\.\d+)?")
+# What a write cut short leaves (test_what_survives.DEBRIS), and a crash's core file.
+DEBRIS = re.compile(rf"{test_what_survives.DEBRIS.pattern}|core(\.\d+)?")
 CRASH_MARKS = ("Traceback", "Exception ignored", "Segmentation fault", "Fatal Python error", "core dumped")
-END_FILES = ("history.csv", "best.weights.h5", "curves.png")  # what a run writes as it ends, in this order
+# What a run writes as it ends, in this order: the test rows' files are there because the data has test rows.
+END_FILES = ("history.csv", "best.weights.h5", "final.weights.h5", "test.json", "reliability.png", "curves.png")
+ROWS = 600  # Tiny's 100 validation and 400 training rows, and 100 test rows past them
+SYNTHETIC_TEST = ["--set", "n_test=100"]  # not the synthetic source's 50,000: a cache of a few pages
 # The issue's list, and the HParams session a run writes last, into an event file of the run folder.
 KINDS = ("checkpoint", "summaries", *END_FILES, "hparams", "config.json", "sweep.json", "cache", "profile")
 
@@ -163,8 +167,8 @@ def lay_out(case: Case, place: Places, data: Path | None, finished: Path | None)
         path.write_text(f"the user's own notes, in {path.parent.name}/\n")
     # matplotlib's cache, the user's too: it is found as it was, so matplotlib does not build one there.
     shutil.copytree(matplotlib.get_cachedir(), place.cache / "matplotlib")
-    if case.command == "resume":
-        shutil.copytree(finished, place.experiment_folder)
+    if case.command == "resume":  # a run stopped after its last epoch: it has not scored the test rows yet
+        shutil.copytree(finished, place.experiment_folder, ignore=shutil.ignore_patterns("test.json", "reliability.png"))
     earlier = {path: path.read_bytes() for path in place.experiment_folder.rglob("*") if path.is_file()}
     return snapshot([place.data, *place.notes(), *sorted((place.cache / "matplotlib").iterdir())]), earlier
 
@@ -174,7 +178,7 @@ def snapshot(paths: list[Path]) -> dict:
 
 
 def command(case: Case, place: Places) -> list[str]:
-    data = ["--data", "synthetic"] if case.command == "synthetic" else ["--data", str(place.data)]
+    data = ["--data", "synthetic", *SYNTHETIC_TEST] if case.command == "synthetic" else ["--data", str(place.data)]
     extra = {"resume": ["--resume"], "sweep": SWEEP, "profile": ["--profile", "1"]}.get(case.command, [])
     endless = ENDLESS if case.setting.startswith("checkpoints/") else []
     return [sys.executable, "-m", "looptrain.run", str(TINY), *data, *SHRUNK, *endless, *extra,
@@ -392,7 +396,8 @@ def check_run_folder(folder: Path, kept: list | None, epochs: int | None, earlie
                      if not (folder / file_name).exists()]
     if checkpoint is not None and (why := unreadable(str(folder / "checkpoints" / checkpoint))):
         problems.append(f"{name}: checkpoint {checkpoint} does not read whole: {why}")
-    readers = {"history.csv": read_history, "best.weights.h5": read_weights,
+    readers = {"history.csv": read_history, "best.weights.h5": read_weights, "final.weights.h5": read_weights,
+               "test.json": lambda path: json.loads(path.read_text())["best"]["binary_crossentropy"],
                "config.json": lambda path: json.loads(path.read_text())["fields"]}
     for file_name, read in readers.items():
         if (folder / file_name).exists():
@@ -404,8 +409,8 @@ def check_run_folder(folder: Path, kept: list | None, epochs: int | None, earlie
         read = read_history(folder / "history.csv")["epoch"]
         if read != list(range(epochs)):
             problems.append(f"{name}: history.csv holds {len(read)} epochs, the line says {epochs}")
-    if (folder / "curves.png").exists() and not is_png(folder / "curves.png"):
-        problems.append(f"{name}: curves.png is not a whole PNG")
+    problems += [f"{name}: {picture} is not a whole PNG" for picture in ("reliability.png", "curves.png")
+                 if (folder / picture).exists() and not is_png(folder / picture)]
     for events in sorted([*folder.glob("events.out.tfevents.*"), *folder.glob("*/events.out.tfevents.*")]):
         if (why := events_unreadable(events)) is not None:
             problems.append(f"{name}: {events.relative_to(folder)} does not read whole: {why}")
@@ -495,8 +500,8 @@ def fresh_levels(measured: Measured) -> dict:
     """The free pages at which a fresh run's first refused write is each kind of file, mid-write where
     it spans pages, from the order a run writes in: its lock, config.json, the two event files, then
     each epoch's checkpoint (its data, its index, and the list of checkpoints, written twice, beside
-    the old one), and as it ends history.csv, best.weights.h5, curves.png and the HParams session's event
-    file, the lock still held.
+    the old one), and as it ends the END_FILES in their order and the HParams session's event file,
+    the lock still held.
 
     history.csv is missing: it is one page, and just before it the last checkpoint's list needed one
     page beside the old list, so a disk with no room for the history refused that list first. It is
@@ -504,8 +509,7 @@ def fresh_levels(measured: Measured) -> dict:
     first = measured.of(r"checkpoints/ckpt-1\.data-.*") + measured.of(r"checkpoints/ckpt-1\.index") + \
         measured.of("checkpoints/checkpoint")
     peak = measured.total + LOCK_PAGES
-    curves, weights = measured.of("curves.png"), measured.of("best.weights.h5")
-    return {
+    levels = {
         ".lock": 0,
         "config.json": LOCK_PAGES,
         "summaries": LOCK_PAGES + measured.of("config.json"),  # the train/ event file, as it is made
@@ -513,19 +517,27 @@ def fresh_levels(measured: Measured) -> dict:
         # the first save's second write, beside the new list, is refused. The first write's list once
         # stayed, naming the checkpoint just removed (and TensorFlow said so on stderr).
         "checkpoint": LOCK_PAGES + measured.of("config.json") + 2 * EVENT_PAGES + first,
-        "best.weights.h5": peak - curves - weights + weights // 2 - 1 - EVENT_PAGES,  # at its page weights // 2
-        "curves.png": peak - curves + curves // 2 - 1 - EVENT_PAGES,
-        "hparams": peak - EVENT_PAGES,  # the last file of all, after curves.png
+        "hparams": peak - EVENT_PAGES,  # the last file of all
     }
+    after = EVENT_PAGES  # what is written after the file: the later end files and the HParams session
+    for name in reversed(END_FILES[1:]):
+        pages = measured.of(re.escape(name))
+        after += pages
+        levels[name] = peak - after + max(pages // 2 - 1, 0)  # at its middle page, or its only one
+    return levels
 
 
 def resume_levels(measured: Measured) -> dict:
-    """`--resume` of the finished run: no epoch to train and no checkpoint to save, so after its lock,
-    config.json (written beside the old one, then in its place) and two new event files, it writes the
-    last three files again, each beside the old one."""
-    start = LOCK_PAGES + 2 * EVENT_PAGES
-    curves, weights = measured.of("curves.png"), measured.of("best.weights.h5")
-    return {"history.csv": start, "best.weights.h5": start + weights // 2 - 1, "curves.png": start + curves // 2 - 1}
+    """`--resume` of a run stopped after its last epoch (the finished run without its test rows' files):
+    no epoch to train and no checkpoint to save, so after its lock, config.json (written beside the
+    old one, then in its place) and two new event files, it writes its end files again, each beside
+    the old one, but the test rows' two, which it writes anew."""
+    levels, used = {}, LOCK_PAGES + 2 * EVENT_PAGES
+    for name in END_FILES:
+        pages = measured.of(re.escape(name))
+        levels[name] = used + max(pages // 2 - 1, 0)
+        used += pages if name in ("test.json", "reliability.png") else 0
+    return levels
 
 
 def suite_cases(measured: Measured) -> list[Case]:
@@ -558,7 +570,7 @@ class Campaign:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.data = write_rows(folder / "rows.csv.gz", made_up_rows(500))
+        self.data = write_rows(folder / "rows.csv.gz", made_up_rows(ROWS))
         self.finished = folder / "finished"  # the ample run's folder, for --resume to start from
         self.outcomes = []
 

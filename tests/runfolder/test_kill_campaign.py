@@ -33,7 +33,7 @@ def campaign(tmp_path, kills, seed, epochs, sweep=None):
     """A few kills, every attempt killed until there are enough (the benchmark kills a resumed attempt
     half the time): each trial costs a process that finishes, and the kills are what is tested."""
     setup = kill_campaign.Setup(experiment=REPO / "experiments" / "tiny.py",
-                                data=write_rows(tmp_path / "rows.csv.gz", made_up_rows(500)), epochs=epochs,
+                                data=write_rows(tmp_path / "rows.csv.gz", made_up_rows(kill_campaign.ROWS)), epochs=epochs,
                                 sweep=parse_sweep(sweep) if sweep else None, fields=CHEAPER)
     lines = []
     result = kill_campaign.campaign(setup, kills, seed, tmp_path / "campaign", report=lines.append, again=1.0)
