@@ -6,7 +6,7 @@ Beside `noisy_labels.py`, the same rows and the same flipped labels (the seed dr
 Dropout(0.5) after every hidden layer. Arpit et al. (2017) found that dropout slows the memorizing of
 noise far more than the learning of the pattern. Expect the flipped rows' accuracy
 (`flipped_accuracy`, against the labels they were given) to pass 50% many more epochs later than
-without dropout, if within the run at all, and a best validation cross-entropy below Noisy_Labels'.
+without dropout, if within the run at all, and a best validation cross-entropy below Noisy labels'.
 """
 
 from looptrain.models.mlp import mlp

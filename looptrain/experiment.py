@@ -60,7 +60,7 @@ def load_experiment(path: str | Path, overrides: dict | None = None) -> Experime
         raise InputError(f"experiment file {path}: {error}") from None
     config = config.with_fields(overrides or {})
     docstring = (module.__doc__ or "").strip().splitlines()
-    name = path.stem.title()
+    name = path.stem.replace("_", " ").capitalize()  # noisy_labels.py is "Noisy labels", l2.py "L2"
     return Experiment(name=name, path=path, description=docstring[0] if docstring else name, config=config,
                       build_model=with_sizes(module.build_model, config, path))
 

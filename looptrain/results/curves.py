@@ -68,7 +68,7 @@ def plot_curves(runs: dict[str, list[dict]], path: Path, metric: str = "binary_c
         for part, style in (("clean", "-."), ("flipped", ":")):
             if all(f"{part}_{metric}" in history for history in histories):
                 draw_mean(axes, [smooth(history[f"{part}_{metric}"], smoothing_std) for history in histories], style,
-                          colour[name], f"{name} {part.title()} Train Rows{seeds}")
+                          colour[name], f"{name} Train, {part} rows{seeds}")
         validation_minima.append(validation.mean.min())
         last_epoch = max(last_epoch, validation.epochs[-1])
 
