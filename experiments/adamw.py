@@ -19,5 +19,5 @@ fields = {
 }
 
 
-def build_model():
-    return mlp([512, 512, 512, 512])
+def build_model(units=512, depth=4):
+    return mlp([units] * depth)

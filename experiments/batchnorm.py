@@ -33,5 +33,5 @@ another model, and their copies of the moving statistics would drift apart.
 from looptrain.models.mlp import mlp
 
 
-def build_model():
-    return mlp([512, 512, 512, 512], batch_normalization=True)
+def build_model(units=512, depth=4):
+    return mlp([units] * depth, batch_normalization=True)

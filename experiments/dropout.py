@@ -13,5 +13,5 @@ from looptrain.models.mlp import mlp
 fields = {"jit_compile": True}
 
 
-def build_model():
-    return mlp([512, 512, 512, 512], dropout_rate=0.5)
+def build_model(units=512, depth=4):
+    return mlp([units] * depth, dropout_rate=0.5)

@@ -12,5 +12,5 @@ import keras
 from looptrain.models.mlp import mlp
 
 
-def build_model():
-    return mlp([512, 512, 512, 512], regularizer=keras.regularizers.l2(0.001))
+def build_model(units=512, depth=4):
+    return mlp([units] * depth, regularizer=keras.regularizers.l2(0.001))

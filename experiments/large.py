@@ -10,5 +10,5 @@ Dropout and Combined experiments improve on.
 from looptrain.models.mlp import mlp
 
 
-def build_model():
-    return mlp([512, 512, 512, 512])
+def build_model(units=512, depth=4):
+    return mlp([units] * depth)

@@ -9,5 +9,5 @@ epochs and then climbs while the training cross-entropy keeps falling; early sto
 from looptrain.models.mlp import mlp
 
 
-def build_model():
-    return mlp([64, 64, 64])
+def build_model(units=64, depth=3):
+    return mlp([units] * depth)

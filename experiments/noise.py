@@ -18,5 +18,5 @@ import keras
 from looptrain.models.mlp import mlp
 
 
-def build_model():
-    return mlp([512, 512, 512, 512], augmentation=keras.layers.GaussianNoise(0.1))
+def build_model(units=512, depth=4):
+    return mlp([units] * depth, augmentation=keras.layers.GaussianNoise(0.1))

@@ -12,5 +12,5 @@ from looptrain.models.mlp import mlp
 fields = {"jit_compile": True, "checkpoint_every": 500}
 
 
-def build_model():
-    return mlp([16, 16])
+def build_model(units=16, depth=2):
+    return mlp([units] * depth)

@@ -28,5 +28,5 @@ from looptrain.models.augmentation import RandomSymmetry
 from looptrain.models.mlp import mlp
 
 
-def build_model():
-    return mlp([512, 512, 512, 512], augmentation=RandomSymmetry())
+def build_model(units=512, depth=4):
+    return mlp([units] * depth, augmentation=RandomSymmetry())

@@ -16,5 +16,5 @@ from looptrain.models.mlp import mlp
 fields = {"jit_compile": True, "checkpoint_every": 500}
 
 
-def build_model():
-    return mlp([16])
+def build_model(units=16, depth=1):
+    return mlp([units] * depth)

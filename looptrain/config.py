@@ -24,6 +24,10 @@ class Config:
     n_test: int | None = None  # rows scored once, at the end; None: the data source's own (docs/data.md), 0: none
     batch_size: int = 500  # 10,000 / 500 = 20 steps per epoch
     synthetic_seed: int = 0  # which synthetic rows or reviews `--data synthetic` makes (fixed, like a real file)
+    # This fraction of the training rows' labels flipped (0 <-> 1), the rows drawn by `seed`; never a
+    # validation or test row's. 0.5: the labels are random. Above 0 the history also tracks the clean
+    # and the flipped training rows apart (docs/experiments.md, "Label noise").
+    label_noise: float = 0.0
     # Optimization: Adam whose rate follows InverseTimeDecay(learning_rate, decay_epochs, 1).
     learning_rate: float = 1e-3  # the rate of the very first step
     decay_epochs: int = 1_000  # the rate halves after this many epochs and is a third after twice as many; 0: constant
@@ -31,6 +35,10 @@ class Config:
     # The model's output: "logits" (a linear last layer) or "probabilities" (a sigmoid). The loss's
     # `from_logits` and the accuracy's threshold (0 for logits, 0.5 for probabilities) follow it.
     outputs: str = "logits"
+    # The hidden layers of an experiment whose build_model() takes them (the tutorial's MLPs): units a
+    # layer and how many layers. None: the experiment's own, its build_model()'s defaults.
+    units: int | None = None
+    depth: int | None = None
     # Early stopping on the validation cross-entropy (the data loss, never the penalty).
     max_epochs: int = 10_000  # the tutorial's upper bound; early stopping ends most runs long before
     patience: int = 200  # epochs without improvement before stopping; generous, the curves are noisy
@@ -73,8 +81,8 @@ class Config:
             # float("nan") and float("inf") parse, but no rate, delta or decay can be either.
             if field.type is float and not math.isfinite(getattr(self, field.name)):
                 raise InputError(f"field {field.name!r} must be a finite number, got {value!r}")
-        for name in ("n_validation", "n_train", "batch_size", "max_epochs", "accumulate"):
-            if getattr(self, name) <= 0:
+        for name in ("n_validation", "n_train", "batch_size", "max_epochs", "accumulate", "units", "depth"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise InputError(f"field {name!r} must be positive, got {getattr(self, name)}")
         for name in ("n_test", "patience", "min_delta", "learning_rate", "decay_epochs", "weight_decay",
                      "histogram_every", "checkpoint_every", "clip_global_norm", "weight_average"):
@@ -86,6 +94,8 @@ class Config:
         if self.batch_size % self.accumulate:
             raise InputError(f"field 'accumulate' ({self.accumulate}) must divide batch_size ({self.batch_size}): "
                              f"an update is that many micro-batches of equal size")
+        if not 0 <= self.label_noise <= 1:
+            raise InputError(f"field 'label_noise' must be a fraction from 0 to 1, got {self.label_noise}")
         if self.weight_average >= 1:
             raise InputError(f"field 'weight_average' must be below 1 (a momentum; 0 is off), got {self.weight_average}")
         for name, allowed in CHOICES.items():

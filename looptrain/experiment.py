@@ -2,11 +2,15 @@
 
 An experiment file holds a docstring (what it shows, the command, what to expect), an optional
 `fields` dict of the configuration fields that differ from `Config`'s defaults, and a
-`build_model()` function. It never holds a loop. Its name is its file's stem, title-cased
+`build_model()` function. A build_model() that takes `units` and `depth` (the tutorial's MLPs,
+`def build_model(units=512, depth=4)`) states the experiment's own sizes as their defaults, and the
+fields of those names, when set, are handed to it. It never holds a loop. Its name is its file's stem, title-cased
 ("l2.py" is "L2"). Any problem with the file is an `InputError` naming the file.
 """
 
+import functools
 import importlib.util
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,9 +60,21 @@ def load_experiment(path: str | Path, overrides: dict | None = None) -> Experime
         raise InputError(f"experiment file {path}: {error}") from None
     config = config.with_fields(overrides or {})
     docstring = (module.__doc__ or "").strip().splitlines()
-    name = path.stem.title()
+    name = path.stem.replace("_", " ").capitalize()  # noisy_labels.py is "Noisy labels", l2.py "L2"
     return Experiment(name=name, path=path, description=docstring[0] if docstring else name, config=config,
-                      build_model=module.build_model)
+                      build_model=with_sizes(module.build_model, config, path))
+
+
+def with_sizes(build_model: Callable, config: Config, path: Path) -> Callable:
+    """`build_model` with the `units` and `depth` the configuration sets (those left None stay the
+    function's own defaults); a size set for a build_model() that takes none is an `InputError`."""
+    sizes = {name: getattr(config, name) for name in ("units", "depth") if getattr(config, name) is not None}
+    taken = inspect.signature(build_model).parameters
+    for name in sizes:
+        if name not in taken:
+            raise InputError(f"experiment file {path}: field {name!r} is set, but its build_model() takes no "
+                             f"{name}: its sizes are fixed")
+    return functools.partial(build_model, **sizes) if sizes else build_model
 
 
 def check_model(experiment: Experiment) -> None:
@@ -71,7 +87,6 @@ def check_model(experiment: Experiment) -> None:
 
     from looptrain.data.columns import N_FEATURES
     from looptrain.data.reviews import NUM_WORDS
-
     from looptrain.loop.precision import build_model
 
     width, what = (NUM_WORDS, "word flags") if experiment.config.dataset == "imdb" else (N_FEATURES, "features")

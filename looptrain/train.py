@@ -22,7 +22,7 @@ import keras
 import tensorflow as tf
 
 from looptrain.config import Config
-from looptrain.data import higgs, reviews
+from looptrain.data import higgs, label_noise, reviews
 from looptrain.data.higgs import Data
 from looptrain.errors import Interrupted, NumericalFault, WriteFailed
 from looptrain.experiment import Experiment
@@ -30,7 +30,7 @@ from looptrain.loop import distribute, epoch, precision, weight_average
 from looptrain.loop.evaluate import evaluate, holding
 from looptrain.loop.fit import History, run_epochs
 from looptrain.loop.optimizer import make_optimizer
-from looptrain.loop.step import make_metrics, make_steps
+from looptrain.loop.step import make_metrics, make_steps, part_metrics
 from looptrain.results.curves import plot_histories
 from looptrain.results.reliability import plot_reliability
 from looptrain.runfolder import ownership, profile
@@ -100,6 +100,7 @@ def build(experiment: Experiment, data_path: Path | str, run_dir: Path, resume: 
     for warning in (data.shortfall, data.no_test):
         if warning:
             reporter.warn(warning)
+    data = label_noise.with_label_noise(data, config.label_noise, config.seed)  # only the training rows' labels
     if config.accumulate > 1:  # a train step takes a micro-batch; the optimizer adds up `accumulate` of them
         data = dataclasses.replace(data, batch_size=config.batch_size // config.accumulate,
                                    accumulate=config.accumulate)
@@ -116,7 +117,7 @@ def build(experiment: Experiment, data_path: Path | str, run_dir: Path, resume: 
         # is restored: an optimizer without its slots yet silently skips them in a checkpoint.
         optimizer.build(model.trainable_variables)
         swap = weight_average.make_swap(model, optimizer)
-        metrics = make_metrics(from_logits)
+        metrics = {**make_metrics(from_logits), **part_metrics(data.label_parts, from_logits)}
     # A step's mean is over its own rows: the optimizer averages the micro-batches' gradients.
     steps = make_steps(model, optimizer, metrics, data.batch_size, strategy, from_logits)
     run_epoch, shuffling = make_epoch(config, steps, metrics, data, optimizer, strategy, swap)
@@ -156,7 +157,7 @@ def make_epoch(config: Config, steps, metrics: dict, data, optimizer, strategy: 
         train_batches = distribute.distribute_dataset(strategy, train_batches)
         validation_batches = distribute.distribute_dataset(strategy, validation_batches)
     return epoch.step_by_step(steps, metrics, optimizer, train_batches, validation_batches, data.steps_per_epoch,
-                              swap)
+                              swap, data.part_batches())
 
 
 def train_in_folder(training: Training, run_dir: Path, resume: bool, chief: bool, reporter,
@@ -170,7 +171,8 @@ def train_in_folder(training: Training, run_dir: Path, resume: bool, chief: bool
             reporter.warn(lock.taken_over)
         if chief:
             start_run_folder(run_dir, resume, training.record)
-        summaries = Summaries(run_dir, training.model, training.config.histogram_every) if chief else None
+        summaries = (Summaries(run_dir, training.model, training.config.histogram_every, training.data.label_parts)
+                     if chief else None)
 
         def report(epoch, results, best_epoch):
             if summaries is not None:

@@ -78,3 +78,26 @@ def test_a_count_that_may_be_none_takes_the_word_none_and_counts_but_nothing_els
             Config().with_fields(fields)
     with pytest.raises(InputError, match="--set patience: expected int, got 'none'"):
         parse_set(["patience=none"])  # only a field that may be None takes the word
+
+
+def test_the_sizes_and_the_label_noise_are_fields_a_sweep_can_vary():
+    from looptrain.runfolder.sweep import Sweep, parse_sweep
+
+    assert (Config().units, Config().depth, Config().label_noise) == (None, None, 0.0)  # the experiment's own sizes
+    assert parse_sweep("units=8,16,32") == Sweep("units", (8, 16, 32))
+    assert parse_sweep("label_noise=0,0.2") == Sweep("label_noise", (0.0, 0.2))
+    assert Config().with_fields(parse_set(["units=none", "label_noise=1"])) == Config(label_noise=1.0)
+    for fields, message in [({"units": 0}, "'units' must be positive, got 0"),
+                            ({"depth": 2.0}, "'depth' must be int or None, got 2.0"),
+                            ({"label_noise": 1.01}, "'label_noise' must be a fraction from 0 to 1, got 1.01"),
+                            ({"label_noise": -0.1}, "'label_noise' must be a fraction from 0 to 1, got -0.1")]:
+        with pytest.raises(InputError, match=message):
+            Config().with_fields(fields)
+
+
+def test_a_size_for_an_experiment_whose_sizes_are_fixed_is_refused():
+    from conftest import REPO
+    from looptrain.experiment import load_experiment
+
+    with pytest.raises(InputError, match=r"baseline.py: field 'units' is set, but its build_model\(\) takes no units"):
+        load_experiment(REPO / "experiments" / "imdb" / "baseline.py", {"units": 8})

@@ -62,17 +62,20 @@ def test_the_notebook_runs_with_a_handful_of_epochs_and_is_left_unchanged(tmp_pa
               if output["output_type"] == "error" or output.get("name") == "stderr"]
     assert errors == []  # nothing failed, and TensorFlow's start-up notices stayed out of the cells
     # The pictures: the features, the schedule, the sizes, the regularizers, the weights, the seeds'
-    # bands, the remedies and Large's reliability diagram (and the learning curve of the results, where
-    # it is committed).
-    assert len(outputs(notebook, "image/png")) >= 8
+    # bands, the remedies, Large's reliability diagram and the lab's accuracies (and the learning curve of
+    # the results, where it is committed).
+    assert len(outputs(notebook, "image/png")) >= 9
     tables = [table for table in outputs(notebook, "text/markdown") if table.startswith("| experiment |")]
-    assert len(tables) == 4 and all("| Large |" in table for table in tables[1:])
+    assert len(tables) == 5 and all("| Large |" in table for table in tables[1:4])
+    assert "| Memorization |" in tables[4]
+    header = (tmp_path / "runs" / "noisy_labels" / "history.csv").read_text().splitlines()[0].split(",")
+    assert {"clean_accuracy", "flipped_accuracy"} <= set(header)  # the lab's runs measure the two kinds of rows
     # The test table: a row for the best and one for the final weights of each size, as test.json has them.
     scores = json.loads((tmp_path / "runs" / "large" / "test.json").read_text())
     assert f"| Large | final | 1 | {scores['final']['binary_crossentropy']:.4f} |" in tables[1]
     source = next(table for table in outputs(notebook, "text/markdown") if table.startswith("```python"))
     assert "regularization_loss(model)" in source and "training=True" in source  # the train step, shown
-    for name in ("tiny", "large", "combined", "batchnorm", "symmetries", "medium-100000"):
+    for name in ("tiny", "large", "combined", "batchnorm", "symmetries", "medium-100000", "memorization"):
         assert (tmp_path / "runs" / name / "history.csv").read_text().count("\n") == 1 + 2  # two epochs each
     assert sorted(path.name for path in (tmp_path / "runs" / "seeds" / "small").iterdir()) == [
         "seed=0", "seed=1", "seed=2", "sweep.json"]
@@ -84,4 +87,5 @@ def test_the_notebook_follows_the_tutorials_order_then_the_remedies_it_only_name
                 if cell.cell_type == "markdown" for line in cell.source.splitlines() if line.startswith("## ")]
     assert headings == ["Setup", "The Higgs dataset", "Training procedure", "Demonstrate overfitting",
                         "View in TensorBoard", "Strategies to prevent overfitting", "Conclusions",
-                        "More data", "Error bars", "Batch normalization and augmentation", "Next"]
+                        "More data", "Error bars", "Batch normalization and augmentation",
+                        "Memorization and label noise", "Next"]

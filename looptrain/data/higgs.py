@@ -14,6 +14,7 @@ not here: the model, the loop, and anything that prints (a short file is reporte
 
 import collections
 import csv
+import dataclasses
 import errno
 import gzip
 import itertools
@@ -66,6 +67,8 @@ class Data:
     test_labels: tf.Tensor | None = None
     no_test: str | None = None
     accumulate: int = 1  # steps per optimizer update (`Config.accumulate`): an epoch is whole updates
+    # Under label noise, the training rows by index: {"clean": ..., "flipped": ...} (`label_noise`).
+    label_parts: dict[str, tf.Tensor] = dataclasses.field(default_factory=dict)
 
     @property
     def n_train(self) -> int:  # rows actually used for training (fewer than asked if the file is short)
@@ -93,6 +96,13 @@ class Data:
         """One pass over the validation rows, batched."""
         rows = tf.data.Dataset.from_tensor_slices((self.validation_features, self.validation_labels))
         return rows.batch(self.batch_size)
+
+    def part_batches(self) -> dict[str, tf.data.Dataset]:
+        """One pass over each of `label_parts`, batched, with the labels the rows train on. Each batch
+        is gathered as it is read: no copy of the training rows is made."""
+        return {part: tf.data.Dataset.from_tensor_slices(rows).batch(self.batch_size).map(
+                    lambda batch: (tf.gather(self.train_features, batch), tf.gather(self.train_labels, batch)))
+                for part, rows in self.label_parts.items()}
 
 
 def resolve(source: str, config: Config, progress=None) -> Path | str | cache.InMemory:

@@ -66,7 +66,7 @@ def check_tf_config(text: str | None) -> None:
                          f'{len(cluster[role])} "{role}" addresses, got {index!r}')
 
 
-# What the loop cannot do under a strategy, and why: Keras's optimizer does each of these on every
+# What the loop cannot do under a strategy, and why: Keras's optimizer does the first three on every
 # replica's own part of the gradients, before it adds them up (docs/distributed.md).
 UNSUPPORTED = {
     "clip_global_norm": (lambda config: config.clip_global_norm > 0,
@@ -75,6 +75,8 @@ UNSUPPORTED = {
                    "each replica's accumulators would hold its own sums, and a checkpoint keeps one replica's"),
     "precision": (lambda config: config.precision == "mixed_float16",
                   "Keras's loss scaling would skip an update only when the first replica's gradients overflow"),
+    "label_noise": (lambda config: config.label_noise > 0,
+                    "the clean and the flipped training rows are measured by a pass the distributed epoch does not make"),
 }
 
 

@@ -7,8 +7,10 @@ the whole epoch one `tf.function`: a fresh random order of all the training rows
 `tf.while_loop`, then the validation, so that Python is entered once an epoch, not once a batch.
 docs/performance.md says why that pays and what a chunk costs. Both call the same steps
 (`looptrain.loop.step`), both validate the weights' moving average instead of the weights when
-given its `swap` (`looptrain.loop.weight_average`), and both return the epoch's results as a dict of
-scalars and reset the metrics. Under gradient accumulation a batch here is a micro-batch and
+given its `swap` (`looptrain.loop.weight_average`), both measure label noise's clean and flipped
+training rows after the validation with the weights it saw (only under label noise: without it no
+pass over the training rows is made), and both return the epoch's results as a dict of scalars and
+reset the metrics. Under gradient accumulation a batch here is a micro-batch and
 `data.steps_per_epoch` counts them; the optimizer does the rest. What is not here: early stopping,
 files, the console.
 """
@@ -30,11 +32,12 @@ def read_results(metrics: dict) -> dict:
 
 
 def step_by_step(steps, metrics: dict, optimizer, train_batches, validation_batches, steps_per_epoch: int,
-                 swap=None):
+                 swap=None, part_batches=None):
     """An epoch as Python's loop over batches: `steps_per_epoch` batches from the endless
-    `train_batches`, then all of `validation_batches` (datasets, or a strategy's distributed ones),
-    between two calls of `swap` if given. Returns `(run_epoch, state)`: `state` is the training
-    batches' iterator, which a checkpoint holds to resume the same shuffled pass."""
+    `train_batches`, then all of `validation_batches` (datasets, or a strategy's distributed ones) and
+    of each of label noise's `part_batches` ({"clean": dataset, ...}), between two calls of `swap` if
+    given. Returns `(run_epoch, state)`: `state` is the training batches' iterator, which a checkpoint
+    holds to resume the same shuffled pass."""
     train_batches = iter(train_batches)
 
     def run_epoch() -> dict:
@@ -46,6 +49,9 @@ def step_by_step(steps, metrics: dict, optimizer, train_batches, validation_batc
             swap()  # the averaged weights in, for the validation
         for features, labels in validation_batches:
             steps.evaluate(features, labels)
+        for part, batches in (part_batches or {}).items():
+            for features, labels in batches:
+                steps.measure(part, features, labels)
         if swap is not None:
             swap()  # and the trained weights back
         return {**read_results(metrics), "learning_rate": learning_rate}
@@ -65,6 +71,9 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
     validation_features, validation_labels = as_batches(data.validation_features[:full],
                                                         data.validation_labels[:full], batch_size)
     validation_rest = data.validation_features[full:], data.validation_labels[full:]
+    # Label noise's clean and flipped training rows, by index, as full batches and the rows left over.
+    parts = {part: (tf.reshape(rows[:len(rows) // batch_size * batch_size], [-1, batch_size]),
+                    rows[len(rows) // batch_size * batch_size:]) for part, rows in data.label_parts.items()}
 
     # One function for every chunk and the validation, so that XLA compiles one program whatever the
     # number of chunks: each compiled program holds memory of its own. (A function called once per
@@ -90,6 +99,11 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
             steps.evaluate(validation_features[batch], validation_labels[batch])
         if full < data.n_validation:  # a short last batch, as `batch` leaves it
             steps.evaluate(*validation_rest)
+        for part, (batches, rest) in parts.items():  # none without label noise
+            for batch in tf.range(len(batches)):
+                steps.measure(part, *training_rows(data, batches[batch]))
+            if len(rest):
+                steps.measure(part, *training_rows(data, rest))
         if swap is not None:
             swap()
         return read_results(metrics)
@@ -124,6 +138,11 @@ def as_batches(features: tf.Tensor, labels: tf.Tensor, batch_size: int) -> tuple
     the graph can plan for (a slice from a moving start has a shape known only when it runs)."""
     return (tf.reshape(features, [-1, batch_size, *features.shape[1:]]),
             tf.reshape(labels, [-1, batch_size, *labels.shape[1:]]))
+
+
+def training_rows(data, rows: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The training rows at the indices `rows`, features and labels, gathered as they are needed."""
+    return tf.gather(data.train_features, rows), tf.gather(data.train_labels, rows)
 
 
 def epoch_order(shuffling: tf.random.Generator, n_train: int) -> tf.Tensor:

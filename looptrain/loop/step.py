@@ -3,13 +3,12 @@
 This is what `Model.fit` hides. The train step runs the model with dropout on, adds the data loss
 (binary cross-entropy, on logits or on a sigmoid's probabilities) to the regularization loss (the
 penalties the layers collect in `model.losses`) and lets Adam apply the gradients of the sum. The
-eval step runs the model with dropout off. Both update the epoch's running metrics, which the loop
-reads and resets once per epoch, so no step waits for the host. Under a `tf.distribute` strategy each
-replica runs the same train step on its part of the batch, its losses scaled so that the gradients
-add up to the global batch's (`looptrain.loop.distribute`). Under `precision="mixed_float16"` the
-gradients are taken of the loss times the optimizer's loss scale, which the optimizer divides out
-again; clipping, accumulating and averaging happen inside `apply_gradients` (`looptrain.loop.optimizer`).
-Not here: datasets, epochs, files, the console.
+eval step runs the model with dropout off, as does the measure step over label noise's clean and
+flipped training rows. Each updates the epoch's running metrics, which the loop reads and resets once
+per epoch, so no step waits for the host. Under a `tf.distribute` strategy each replica runs the same
+train step on its part of the batch, its losses scaled so that the gradients add up to the global
+batch's (`looptrain.loop.distribute`). Under `mixed_float16` the gradients are of the loss times the
+loss scale, which the optimizer divides out; it also clips, accumulates, averages. Not here: datasets.
 """
 
 from collections.abc import Callable
@@ -54,6 +53,7 @@ def make_metrics(from_logits: bool = True) -> dict[str, keras.metrics.Metric]:
 class Steps:
     train: Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]  # (features, labels) -> the two losses
     evaluate: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]  # (features, labels) -> logits, or probabilities
+    measure: Callable[[str, tf.Tensor, tf.Tensor], None]  # (part, features, labels): label noise's training rows
 
 
 def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer, metrics: dict,
@@ -100,8 +100,25 @@ def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer, metric
         metrics["val_auc"].update_state(labels, logits)
         return logits
 
+    def measure_step(part, features, labels):
+        # Training rows as the eval step sees its rows, against the labels they train on: a flipped
+        # row the network calls by its flipped label is a row it has memorized.
+        logits = model(features, training=False)
+        metrics[f"{part}_binary_crossentropy"].update_state(labels, logits)
+        metrics[f"{part}_accuracy"].update_state(labels, logits)
+
     if strategy is not None:
         train_step, eval_step = on_every_replica(strategy, train_step, eval_step)
     # Where the steps become graphs (`looptrain.loop.epoch` can make a whole epoch one graph around them).
     # `tf.config.run_functions_eagerly(True)` turns them back into plain Python, for a debugger.
-    return Steps(train=tf.function(train_step), evaluate=tf.function(eval_step))
+    return Steps(train=tf.function(train_step), evaluate=tf.function(eval_step), measure=tf.function(measure_step))
+
+
+def part_metrics(parts, from_logits: bool = True) -> dict[str, keras.metrics.Metric]:
+    """Under label noise, a cross-entropy and an accuracy for each part of the training rows ("clean",
+    "flipped"), which the measure step updates; none without."""
+    metrics = {}
+    for part in parts:
+        metrics[f"{part}_binary_crossentropy"] = keras.metrics.BinaryCrossentropy(from_logits=from_logits)
+        metrics[f"{part}_accuracy"] = keras.metrics.BinaryAccuracy(threshold=0.0 if from_logits else 0.5)
+    return metrics

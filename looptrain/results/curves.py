@@ -1,7 +1,8 @@
 """Curves against the epoch: the tutorial's learning curves of finished runs, and its learning rate.
 
 Learning curves follow tensorflow_docs' `HistoryPlotter` (training solid, validation dashed, the same
-smoothing, the tutorial's y range where the curves fit); a sweep over seeds is its mean with a band.
+smoothing, the tutorial's y range where the curves fit; under label noise the clean and the flipped
+training rows dash-dotted and dotted); a sweep over seeds is its mean with a band.
 `draw_folders` picks the picture any list of run and sweep folders calls for, for `looptrain.plot`
 and for the training command alike, handing sweeps over another field to `sweep_plots`. The
 schedule's rates come in as numbers (`loop.optimizer.schedule_curve` works them out), so nothing
@@ -62,6 +63,12 @@ def plot_curves(runs: dict[str, list[dict]], path: Path, metric: str = "binary_c
                   f"{name} Train{seeds}")
         validation = draw_mean(axes, [smooth(history["val_" + metric], smoothing_std) for history in histories],
                                "--", colour[name], f"{name} Val{seeds}")
+        # Under label noise, the clean and the flipped training rows apart (against the labels they were
+        # given): where the flipped rows' curve turns, the network starts to memorize them.
+        for part, style in (("clean", "-."), ("flipped", ":")):
+            if all(f"{part}_{metric}" in history for history in histories):
+                draw_mean(axes, [smooth(history[f"{part}_{metric}"], smoothing_std) for history in histories], style,
+                          colour[name], f"{name} Train, {part} rows{seeds}")
         validation_minima.append(validation.mean.min())
         last_epoch = max(last_epoch, validation.epochs[-1])
 

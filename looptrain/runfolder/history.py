@@ -25,15 +25,20 @@ from looptrain.runfolder.scores import read_scores
 COLUMNS = ["epoch", "loss", "binary_crossentropy", "regularization_loss", "accuracy",
            "val_binary_crossentropy", "val_accuracy", "val_auc", "learning_rate", "seconds"]
 ADDED_LATER = {"val_auc"}  # a history written before looptrain had this column is read without it
+# Under label noise, after those, each part of the training rows the run has: the clean rows and the
+# flipped ones, measured with training=False against the labels they trained on (`label_noise`).
+PART_COLUMNS = ["clean_binary_crossentropy", "clean_accuracy", "flipped_binary_crossentropy", "flipped_accuracy"]
 
 
 def write_history(path: Path, epochs: list[dict]) -> None:
+    columns = COLUMNS + [name for name in PART_COLUMNS if epochs and name in epochs[0]]
+
     def write(temporary: Path) -> None:
         with open(temporary, "w", newline="") as file:
             writer = csv.writer(file)
-            writer.writerow(COLUMNS)
+            writer.writerow(columns)
             for epoch, results in enumerate(epochs):
-                writer.writerow([epoch] + [repr(results[name]) for name in COLUMNS[1:]])
+                writer.writerow([epoch] + [repr(results[name]) for name in columns[1:]])
 
     write_whole(path, write)
 
@@ -43,7 +48,9 @@ def read_history(path: Path) -> dict[str, list[float]]:
     with open(path, newline="") as file:
         reader = csv.DictReader(file)
         rows = list(reader)
-    names = [name for name in COLUMNS if name not in ADDED_LATER or name in (reader.fieldnames or [])]
+    written = reader.fieldnames or []
+    names = [name for name in COLUMNS if name not in ADDED_LATER or name in written]
+    names += [name for name in PART_COLUMNS if name in written]
     return {name: [float(row[name]) for row in rows] for name in names}
 
 

@@ -2,7 +2,8 @@
 histograms of the model's kernels every `histogram_every` epochs.
 
 `train/` gets `epoch_loss`, `epoch_binary_crossentropy`, `epoch_regularization_loss`,
-`epoch_accuracy` and `epoch_learning_rate`; `validation/` gets the `val_` results without the
+`epoch_accuracy` and `epoch_learning_rate` (and under label noise `epoch_clean_binary_crossentropy`,
+`epoch_flipped_accuracy` and the like); `validation/` gets the `val_` results without the
 prefix, so TensorBoard draws training and validation of the same metric on one chart. `train/` also
 gets `kernel/dense`, `kernel/dense_1`, ...: the distribution of each weight matrix, where L2 and
 dropout show what they do to the weights. Per-step summaries are left out: one point per epoch is
@@ -23,6 +24,7 @@ from tensorboard.plugins.histogram import metadata as histogram_metadata
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
 from looptrain.runfolder import files
+from looptrain.runfolder.history import PART_COLUMNS
 
 TRAIN_NAMES = ["loss", "binary_crossentropy", "regularization_loss", "accuracy", "learning_rate"]
 VALIDATION_NAMES = ["val_binary_crossentropy", "val_accuracy"]
@@ -30,8 +32,10 @@ SCALAR = scalar_metadata.create_summary_metadata(display_name=None, description=
 
 
 class Summaries:
-    def __init__(self, run_dir: Path, model: keras.Model, histogram_every: int):
+    def __init__(self, run_dir: Path, model: keras.Model, histogram_every: int, label_parts=()):
         self.run_dir = run_dir
+        # Under label noise, the measures of the parts of the training rows the run has ("clean", "flipped").
+        self.train_names = TRAIN_NAMES + [name for name in PART_COLUMNS if name.partition("_")[0] in label_parts]
         with self.refused_write_fails("train"):
             self.train = tf.summary.create_file_writer(str(run_dir / "train"))
         with self.refused_write_fails("validation"):
@@ -42,7 +46,7 @@ class Summaries:
         # TensorFlow; as one graph they are one trip, for as many epochs as are waiting. Traced now,
         # with the run's other one-off costs: traced at the first write, it paused an epoch mid-run.
         self.write_scalars = tf.function(self.scalars, input_signature=[
-            tf.TensorSpec([None], tf.int64), tf.TensorSpec([None, len(TRAIN_NAMES + VALIDATION_NAMES)])
+            tf.TensorSpec([None], tf.int64), tf.TensorSpec([None, len(self.train_names + VALIDATION_NAMES)])
         ]).get_concrete_function()
         # The histograms likewise: a dozen operations a kernel, much faster as one graph than op by
         # op; tracing it once costs less than a Tiny run's histogram epochs would take op by op
@@ -56,7 +60,7 @@ class Summaries:
 
     def write(self, epoch: int, results: dict) -> None:
         self.waiting_epochs.append(epoch)
-        self.waiting_values.append([results[name] for name in TRAIN_NAMES + VALIDATION_NAMES])
+        self.waiting_values.append([results[name] for name in self.train_names + VALIDATION_NAMES])
         # Even one trip costs a noticeable share of Tiny's epoch (docs/performance.md, "Per-epoch
         # costs"), so the scalars wait and go at most once a second. TensorBoard sees no difference:
         # the writers buffer events for up to two minutes before they reach the file.
@@ -85,15 +89,15 @@ class Summaries:
             raise files.failed(f"the TensorBoard events in {self.run_dir / folder}", error) from None
 
     def scalars(self, epochs: tf.Tensor, values: tf.Tensor) -> None:
-        """`values[i]` is epoch `epochs[i]`'s, in the order of TRAIN_NAMES, then VALIDATION_NAMES."""
+        """`values[i]` is epoch `epochs[i]`'s, in the order of `train_names`, then VALIDATION_NAMES."""
         # What `tf.summary.scalar` writes, but under the tag as given: `scalar` would prefix the
         # loop's name scope ("while/epoch_loss") and TensorBoard would not match Keras's tags.
         for row in tf.range(tf.shape(epochs)[0]):
             with self.train.as_default(step=epochs[row]):
-                for index, name in enumerate(TRAIN_NAMES):
+                for index, name in enumerate(self.train_names):
                     tf.summary.write(f"epoch_{name}", values[row, index], metadata=SCALAR)
             with self.validation.as_default(step=epochs[row]):
-                for index, name in enumerate(VALIDATION_NAMES, start=len(TRAIN_NAMES)):
+                for index, name in enumerate(VALIDATION_NAMES, start=len(self.train_names)):
                     tf.summary.write(f"epoch_{name.removeprefix('val_')}", values[row, index], metadata=SCALAR)
 
     def histograms(self, epoch: tf.Tensor) -> None:

@@ -99,6 +99,7 @@ def test_two_replicas_in_bfloat16_end_where_one_device_in_bfloat16_ends(weights)
     ("clip_global_norm", "1.0", "each replica's share of the gradients"),
     ("accumulate", "2", "a checkpoint keeps one replica's"),
     ("precision", "mixed_float16", "only when the first replica's gradients overflow"),
+    ("label_noise", "0.2", "measured by a pass the distributed epoch does not make"),
 ])
 def test_what_the_loop_cannot_do_under_a_strategy_is_refused_before_anything_trains(tmp_path, capsys, field,
                                                                                      value, why):

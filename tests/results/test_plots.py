@@ -267,3 +267,14 @@ def test_sweeps_are_drawn_without_tensorflow(tmp_path):
     assert finished.stdout.splitlines()[-1] == "0 0 False"
     for picture in ("seeds.png", "field.png"):
         assert (tmp_path / picture).read_bytes()[:8] == PNG
+
+
+def test_under_label_noise_the_clean_and_the_flipped_rows_are_drawn_too(tmp_path):
+    noisy = {"binary_crossentropy": [0.6, 0.5], "val_binary_crossentropy": [0.62, 0.6],
+             "clean_binary_crossentropy": [0.55, 0.4], "flipped_binary_crossentropy": [0.9, 1.1]}
+    [panel] = plot_histories({"Noisy labels": noisy}, tmp_path / "curves.png", smoothing_std=0)
+    assert panel.lines["Noisy labels Train, clean rows"][1].tolist() == [0.55, 0.4]
+    assert panel.lines["Noisy labels Train, flipped rows"][1].tolist() == [0.9, 1.1]
+    [plain] = plot_histories({"Large": {name: noisy[name] for name in list(noisy)[:2]}}, tmp_path / "plain.png",
+                             smoothing_std=0)
+    assert sorted(plain.lines) == ["Large Train", "Large Val"]  # no parts, no extra lines

@@ -47,8 +47,10 @@ def test_each_run_writes_its_session_and_the_reports_numbers(tmp_path):
         group, hyperparameters, experiment, numbers = read_back(run_dir)
         sessions[seed] = numbers
         fields = json.loads((run_dir / "config.json").read_text())["fields"]
-        # Every field, as config.json has it; the test rows left to the data source as "default".
-        assert hyperparameters == {"experiment": "Tiny", **fields, "n_test": "default"} and fields["n_test"] is None
+        # Every field, as config.json has it; the test rows left to the data source and the sizes to the
+        # experiment as "default".
+        left = {"n_test": "default", "units": "default", "depth": "default"}
+        assert hyperparameters == {"experiment": "Tiny", **fields, **left} and all(fields[name] is None for name in left)
         # The experiment summary names those columns, and the metrics by their tags.
         assert sorted(info.name for info in experiment.hparam_infos) == sorted(hyperparameters)
         assert [info.name.tag for info in experiment.metric_infos] == [tag(key) for key in METRICS]

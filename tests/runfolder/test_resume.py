@@ -127,3 +127,14 @@ def test_a_resumed_run_with_the_optimizers_state_ends_exactly_as_an_uninterrupte
     for index, path in slots.items():
         if "gradient_accumulator" in path or "average" in path:
             assert np.any(saved(f"inner_optimizer/_variables/{index}") != 0), path
+
+
+def test_a_resumed_run_with_label_noise_flips_the_same_rows_and_keeps_their_columns(tmp_path):
+    data_path = write_rows(tmp_path / "rows.csv.gz", made_up_rows(700))
+    noise = {"label_noise": 0.3, "n_test": 0}
+    straight = run(data_path, tmp_path / "straight", max_epochs=4, fields=noise)
+    run(data_path, tmp_path / "resumed", max_epochs=2, fields=noise)
+    resumed = run(data_path, tmp_path / "resumed", max_epochs=4, resume=True, fields=noise)
+    assert resumed == straight and "flipped_accuracy" in straight[0]
+    written = read_history(tmp_path / "resumed" / "history.csv")
+    assert written["flipped_accuracy"] == [epoch["flipped_accuracy"] for epoch in straight]

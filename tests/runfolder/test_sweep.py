@@ -73,6 +73,10 @@ def test_a_sweep_makes_a_full_run_per_value_each_in_a_process_of_its_own(tmp_pat
     ("dataset=higgs,imdb", "--sweep dataset: a sweep cannot vary it"),
     ("patience=5,-1", "--sweep patience=-1: field 'patience' must not be negative, got -1"),
     ("learning_rate=1e-3,nan", "field 'learning_rate' must be a finite number, got nan"),
+    ("units=8,16,0", "--sweep units=0: field 'units' must be positive, got 0"),
+    ("units=8,wide", "--sweep units: expected int, got 'wide'"),
+    ("depth=1,-2", "--sweep depth=-2: field 'depth' must be positive, got -2"),
+    ("label_noise=0.2,1.5", "--sweep label_noise=1.5: field 'label_noise' must be a fraction from 0 to 1, got 1.5"),
 ])
 def test_bad_sweep_input_is_one_line_and_exit_code_2_before_anything_trains(tmp_path, sweep, message, capsys,
                                                                           monkeypatch):
