@@ -70,7 +70,8 @@ def main() -> None:
     args = parser.parse_args()
     data = {folder.name: seed_numbers(folder) for folder in args.folders}
 
-    print("| | " + " | ".join(f"{label}: Δ test BCE | t | | Δ best val BCE | t |" for label in data))
+    headings = [cell for label in data for cell in (f"{label}: Δ test BCE", "t", "", "Δ best val BCE", "t")]
+    print("| | " + " | ".join(headings) + " |")
     print("| --- |" + " ---: | ---: | --- | ---: | ---: |" * len(data))
     for first, second in PAIRS:
         cells = []
