@@ -13,9 +13,11 @@ Each argument is a folder holding the seven experiments' sweeps over seeds (`tin
 - the cost of overfitting on the test rows: each seed's final weights' test cross-entropy minus its
   best weights', mean ± sample sd.
 The numbers come from each run's history.csv and test.json (`history.summarize`); a sweep without
-test rows is refused. Nothing here is a test; the tables go to docs/results.md.
+test rows is refused; one whose seeds are not all done is left out, with the pairs it is in, so the
+tables can be drawn while the sweeps still run. Nothing here is a test; the tables go to docs/results.md.
 """
 
+import json
 import math
 import sys
 from pathlib import Path
@@ -33,9 +35,14 @@ PAIRS = [("combined", "l2"), ("combined", "dropout"), ("combined", "large"), ("c
 
 
 def seed_numbers(folder: Path) -> dict[str, dict[str, list[float]]]:
-    """{experiment: {number: [one value a seed]}} of one data set's sweeps."""
+    """{experiment: {number: [one value a seed]}} of one data set's finished sweeps; a sweep still
+    running (not every seed done) or not begun is left out, and so are the pairs it is in."""
     numbers = {}
     for experiment in EXPERIMENTS:
+        record = folder / experiment / "sweep.json"
+        planned = json.loads(record.read_text()) if record.is_file() else {"values": [None], "done": []}
+        if len(planned["done"]) < len(planned["values"]):
+            continue
         sweep = read_sweep(folder / experiment)
         rows = [summarize(run.name, run.epochs, run.best_epoch, run.scores) for run in sweep.runs.values()]
         if any(row["test_bce"] is None for row in rows):
@@ -73,7 +80,8 @@ def main() -> None:
     headings = [cell for label in data for cell in (f"{label}: Δ test BCE", "t", "", "Δ best val BCE", "t")]
     print("| | " + " | ".join(headings) + " |")
     print("| --- |" + " ---: | ---: | --- | ---: | ---: |" * len(data))
-    for first, second in PAIRS:
+    # The pairs every data set has finished.
+    for first, second in [pair for pair in PAIRS if all(set(pair) <= set(numbers) for numbers in data.values())]:
         cells = []
         for numbers in data.values():
             for kind in ("test", "validation"):
@@ -86,7 +94,7 @@ def main() -> None:
         print()
         print("| | " + " | ".join(f"{label}: {heading}" for label in data) + " |")
         print("| --- |" + " ---: |" * len(data))
-        for experiment in EXPERIMENTS:
+        for experiment in [experiment for experiment in EXPERIMENTS if all(experiment in numbers for numbers in data.values())]:
             print(f"| {name(experiment)} | " + " | ".join(f"{spread(numbers[experiment][kind]):.4f}"
                                                          for numbers in data.values()) + " |")
 
