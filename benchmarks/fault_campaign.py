@@ -3,13 +3,14 @@
     sudo python benchmarks/fault_campaign.py                       # every family, some 100 cases
     sudo python benchmarks/fault_campaign.py --families fresh,resume --out /tmp/faults.json
 
-Each case is the real command (shrunk Tiny on 500 made-up rows, three epochs, a checkpoint after
-each) in a process of its own, on a tmpfs mounted for it, and each outcome goes through the checker
+Each case is the real command (shrunk Tiny on 600 made-up rows, the last 100 its test rows, three
+epochs, a checkpoint after each) in a process of its own, on a tmpfs mounted for it, and each outcome goes through the checker
 of `tests/runfolder/test_faults.py`, which the suite runs a dozen cases of. The families:
 - fresh: a fresh run on a disk with 0, 1, 2, ... pages free, one more each time, up to the run's
   peak, where it ends well: every write of the run is the first one refused once;
-- resume: `--resume` of that run finished, which writes its lock, config.json, two event files and
-  then its last three files again, each beside the old one, on 0, 1, 2, ... pages free;
+- resume: `--resume` of that run stopped after its last epoch (without its test rows' files), which
+  writes its lock, config.json, two event files and then its end files again, each beside the old
+  one, and the test rows' two anew, on 0, 1, 2, ... pages free;
 - sweep: `--sweep seed=0,1`: its lock and sweep.json refused, then each kind of file refused in the
   second point, the first one done, and the comparison picture refused at its first, middle and last
   page;
