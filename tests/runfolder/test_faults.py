@@ -168,7 +168,8 @@ def lay_out(case: Case, place: Places, data: Path | None, finished: Path | None)
     # matplotlib's cache, the user's too: it is found as it was, so matplotlib does not build one there.
     shutil.copytree(matplotlib.get_cachedir(), place.cache / "matplotlib")
     if case.command == "resume":  # a run stopped after its last epoch: it has not scored the test rows yet
-        shutil.copytree(finished, place.experiment_folder, ignore=shutil.ignore_patterns("test.json", "reliability.png"))
+        shutil.copytree(finished, place.experiment_folder,
+                        ignore=shutil.ignore_patterns("test.json", "reliability.png"))
     earlier = {path: path.read_bytes() for path in place.experiment_folder.rglob("*") if path.is_file()}
     return snapshot([place.data, *place.notes(), *sorted((place.cache / "matplotlib").iterdir())]), earlier
 
@@ -343,7 +344,11 @@ def check_kept(outcome: Outcome, place: Places, earlier: dict) -> list[str]:
             kept = said.group(3).split(", ") if said.group(3) else []
             problems += check_run_folder(folder, kept, int(said.group(1)) + 1, earlier)
         else:  # a run that ended (a sweep's earlier point, a run of exit code 0), or one that never trained
-            problems += check_run_folder(folder, None, None)
+            # A refused command may not have reached the run at all: --resume of a run stopped after
+            # its last epoch, refused at its lock, leaves that run as it was, without test rows' files.
+            history = folder / "history.csv"
+            untouched = outcome.returncode != 0 and history.exists() and earlier.get(history) == history.read_bytes()
+            problems += check_run_folder(folder, None, None, ended=not untouched)
     record = place.experiment_folder / "sweep.json"
     if record.exists():
         try:
@@ -370,11 +375,13 @@ def run_folders(place: Places) -> list[Path]:
     return points or [folder]
 
 
-def check_run_folder(folder: Path, kept: list | None, epochs: int | None, earlier: dict | None = None) -> list[str]:
+def check_run_folder(folder: Path, kept: list | None, epochs: int | None, earlier: dict | None = None,
+                     ended: bool = True) -> list[str]:
     """Each file of a run folder reads back whole. `kept`: what the line says was kept, and `epochs`:
     how many epochs it says the run had; both None where no line is about the folder, where a run with
-    a history must hold all its files. A last file the line does not name may be there only as it was
-    before the command (`earlier`): a resumed run that could not write it again leaves the old one."""
+    a history must hold all its files, unless not `ended` (a refused command never reached it). A last
+    file the line does not name may be there only as it was before the command (`earlier`): a resumed
+    run that could not write it again leaves the old one."""
     from looptrain.runfolder.checkpoint import unreadable
     from looptrain.runfolder.history import read_history, read_weights
 
@@ -391,7 +398,7 @@ def check_run_folder(folder: Path, kept: list | None, epochs: int | None, earlie
             if (file_name in kept) != path.exists():
                 problems.append(f"{name}: {file_name} is {'' if (folder / file_name).exists() else 'not '}there, "
                                 f"the line {'names it' if file_name in kept else 'does not name it'}")
-    elif (folder / "history.csv").exists():
+    elif ended and (folder / "history.csv").exists():
         problems += [f"{name}: a run that ended has no {file_name}" for file_name in END_FILES
                      if not (folder / file_name).exists()]
     if checkpoint is not None and (why := unreadable(str(folder / "checkpoints" / checkpoint))):
