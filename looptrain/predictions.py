@@ -3,21 +3,21 @@
 The run folder's config.json says everything needed to predict again: the experiment file and its
 resolved fields (the sizes among them), and the data the run read, whose test rows are the same for
 every seed of a sweep. The weights file (best or final) is loaded into a fresh model, which runs over
-the test rows with `training=False`, a batch at a time. The run's test.json holds only the numbers;
-the split needs every row's logit of every member (`results.bias_variance`). What is not here: the
-split itself and the command (`looptrain.report --bias-variance`).
+the test rows with `training=False`, a batch at a time, as `loop.evaluate` scores them. The run's
+test.json holds only the numbers; the split needs every row's logit of every member
+(`results.bias_variance`). What is not here: the split itself and the command (`looptrain.report
+--bias-variance`).
 """
 
 import json
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from looptrain.data import higgs, reviews
 from looptrain.errors import InputError
 from looptrain.experiment import load_experiment
-from looptrain.loop.calibration import as_logits
+from looptrain.loop.evaluate import inference, logits
 from looptrain.loop.precision import build_model
 
 
@@ -40,7 +40,5 @@ def test_logits(folder: Path, weights: str) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(f"{folder}: its data gives no test rows to predict")
     model = build_model(experiment.build_model, config.precision)
     model.load_weights(folder / f"{weights}.weights.h5")
-    forward = tf.function(lambda features: model(features, training=False), reduce_retracing=True)
-    outputs = [forward(data.test_features[start:start + config.batch_size]).numpy()
-               for start in range(0, data.n_test, config.batch_size)]
-    return as_logits(np.concatenate(outputs), config.outputs == "logits"), data.test_labels.numpy().reshape(-1)
+    test_logits = logits(inference(model), data.test_features, config.batch_size, config.outputs == "logits")
+    return test_logits, data.test_labels.numpy().reshape(-1)

@@ -23,18 +23,26 @@ def evaluate(model: keras.Model, weights: dict[str, list], test: tuple, validati
     """For each named set of `weights` (arrays in `model.weights`' order: {"best": ..., "final": ...}),
     its `calibration.calibrated_scores` on the `test` rows, with the temperature fitted on the
     `validation` rows; each is `(features, labels)`. The model ends with the weights it started with."""
-    forward = tf.function(lambda features: model(features, training=False), reduce_retracing=True)
-
-    def logits(features) -> np.ndarray:
-        outputs = [forward(features[start:start + batch_size]) for start in range(0, len(features), batch_size)]
-        return as_logits(np.concatenate([output.numpy() for output in outputs]), from_logits)
-
+    forward = inference(model)
     scored = {}
     for name, values in weights.items():
         with holding(model, values):
-            test_logits, validation_logits = logits(test[0]), logits(validation[0])
+            test_logits = logits(forward, test[0], batch_size, from_logits)
+            validation_logits = logits(forward, validation[0], batch_size, from_logits)
         scored[name] = calibrated_scores(test[1].numpy(), test_logits, validation[1].numpy(), validation_logits)
     return scored
+
+
+def inference(model: keras.Model):
+    """The model with dropout off, as one graph: traced once for a full batch and once for a short last one."""
+    return tf.function(lambda features: model(features, training=False), reduce_retracing=True)
+
+
+def logits(forward, features, batch_size: int, from_logits: bool) -> np.ndarray:
+    """`forward`'s logits on `features` (as logits even where the model gives probabilities), a batch
+    at a time, every batch sent before the first comes back to the host."""
+    outputs = [forward(features[start:start + batch_size]) for start in range(0, len(features), batch_size)]
+    return as_logits(np.concatenate([output.numpy() for output in outputs]), from_logits)
 
 
 @contextlib.contextmanager
