@@ -55,6 +55,7 @@ def test_outside_a_notebook_and_a_terminal_the_progress_is_dots(capsys):
 def test_the_notebook_runs_with_a_handful_of_epochs_and_is_left_unchanged(tmp_path, monkeypatch):
     committed = hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest()
     monkeypatch.setenv("LOOPTRAIN_NOTEBOOK_EPOCHS", "2")  # the kernel inherits this process's environment
+    monkeypatch.setenv("LOOPTRAIN_NOTEBOOK_TEST_ROWS", "1000")  # not 50,000 test rows scored at each run's end
     monkeypatch.setenv("LOOPTRAIN_NOTEBOOK_LOGDIR", str(tmp_path / "runs"))
     notebook = execute(nbformat.read(NOTEBOOK, as_version=4), tmp_path)
 
@@ -72,6 +73,7 @@ def test_the_notebook_runs_with_a_handful_of_epochs_and_is_left_unchanged(tmp_pa
     assert {"clean_accuracy", "flipped_accuracy"} <= set(header)  # the lab's runs measure the two kinds of rows
     # The test table: a row for the best and one for the final weights of each size, as test.json has them.
     scores = json.loads((tmp_path / "runs" / "large" / "test.json").read_text())
+    assert scores["n_test"] == 1000
     assert f"| Large | final | 1 | {scores['final']['binary_crossentropy']:.4f} |" in tables[1]
     source = next(table for table in outputs(notebook, "text/markdown") if table.startswith("```python"))
     assert "regularization_loss(model)" in source and "training=True" in source  # the train step, shown
