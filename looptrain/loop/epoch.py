@@ -95,13 +95,17 @@ def in_one_graph(steps, metrics: dict, data, optimizer, seed: int, jit_compile: 
                 steps.train(features[step], labels[step])
         if swap is not None:  # decided while tracing, as is the short batch below
             swap()
-        for batch in tf.range(len(validation_features)):
-            steps.evaluate(validation_features[batch], validation_labels[batch])
+        # A stack of no full batches is left out while tracing, like the short batch below: XLA
+        # refuses to compile a slice of an empty stack, even in a loop that would never run.
+        if len(validation_features):
+            for batch in tf.range(len(validation_features)):
+                steps.evaluate(validation_features[batch], validation_labels[batch])
         if full < data.n_validation:  # a short last batch, as `batch` leaves it
             steps.evaluate(*validation_rest)
         for part, (batches, rest) in parts.items():  # none without label noise
-            for batch in tf.range(len(batches)):
-                steps.measure(part, *training_rows(data, batches[batch]))
+            if len(batches):
+                for batch in tf.range(len(batches)):
+                    steps.measure(part, *training_rows(data, batches[batch]))
             if len(rest):
                 steps.measure(part, *training_rows(data, rest))
         if swap is not None:

@@ -1,6 +1,6 @@
 """Label noise: exactly that fraction of the training labels flipped, the rows drawn by the seed, the
 validation and test labels untouched; and the history's clean and flipped columns, worked out again
-with numpy from the run's final weights on those rows."""
+with numpy from the run's final weights on those rows, also where there is less than a batch of them."""
 
 import keras
 import numpy as np
@@ -51,11 +51,14 @@ def test_the_seed_draws_the_rows(rows_file):
     assert with_label_noise(data, 0.0, 5) is data  # no noise: the data as it was, and no parts
 
 
-@pytest.mark.parametrize("loop", ["epoch", "step"])
-def test_the_clean_and_flipped_columns_are_the_final_weights_on_those_rows(tmp_path, rows_file, loop):
-    # 130 flipped rows: one full batch of 100 and a short one, which both epoch loops must measure.
-    fields = {"n_validation": 100, "n_train": 650, "batch_size": 100, "n_test": 0, "max_epochs": 3,
-              "label_noise": 0.2, "seed": 4, "loop": loop, "histogram_every": 0}
+# 650 training rows, 130 flipped: one full batch of 100 and a short one, which both epoch loops must
+# measure. 400, 80 flipped, and 60 validation rows: no full batch of either, which XLA must compile.
+@pytest.mark.parametrize("loop, jit_compile, n_train, n_validation", [
+    ("epoch", False, 650, 100), ("step", False, 650, 100), ("epoch", True, 400, 60)])
+def test_the_clean_and_flipped_columns_are_the_final_weights_on_those_rows(tmp_path, rows_file, loop, jit_compile,
+                                                                           n_train, n_validation):
+    fields = {"n_validation": n_validation, "n_train": n_train, "batch_size": 100, "n_test": 0, "max_epochs": 3,
+              "label_noise": 0.2, "seed": 4, "loop": loop, "jit_compile": jit_compile, "histogram_every": 0}
     experiment = load_experiment(REPO / "experiments" / "small.py", fields)
     train(experiment, rows_file, tmp_path / "run", DotsReporter())
     history = read_history(tmp_path / "run" / "history.csv")
@@ -64,18 +67,22 @@ def test_the_clean_and_flipped_columns_are_the_final_weights_on_those_rows(tmp_p
     # Independently of looptrain: the rows numpy's generator draws, flipped by hand, and numpy's own
     # cross-entropy and accuracy of the final weights' logits against the labels the rows were given.
     data = higgs.load(rows_file, experiment.config)  # the rows as read, before any label is flipped
-    flipped = np.random.default_rng(4).choice(650, size=130, replace=False)
+    flipped = np.random.default_rng(4).choice(n_train, size=n_train // 5, replace=False)
     given = data.train_labels.numpy()[:, 0].astype(np.float64)
     given[flipped] = 1 - given[flipped]
     model = experiment.build_model()
     model.load_weights(tmp_path / "run" / "final.weights.h5")
     logits = model(data.train_features, training=False).numpy()[:, 0].astype(np.float64)
-    for part, chosen in (("clean", np.setdiff1d(np.arange(650), flipped)), ("flipped", flipped)):
+    for part, chosen in (("clean", np.setdiff1d(np.arange(n_train), flipped)), ("flipped", flipped)):
         z, y = logits[chosen], given[chosen]
         cross_entropy = np.mean(np.logaddexp(0, z) - y * z)
         accuracy = np.mean((z > 0) == y)
         assert history[f"{part}_binary_crossentropy"][-1] == pytest.approx(cross_entropy, rel=1e-4)
         assert history[f"{part}_accuracy"][-1] == pytest.approx(accuracy, abs=1e-6)
+    # And the validation rows, the same weights after the last epoch's train steps.
+    z = model(data.validation_features, training=False).numpy()[:, 0].astype(np.float64)
+    y = data.validation_labels.numpy()[:, 0]
+    assert history["val_binary_crossentropy"][-1] == pytest.approx(np.mean(np.logaddexp(0, z) - y * z), rel=1e-4)
     # Keras agrees on the flipped rows too, as a second reference for the cross-entropy.
     keras_bce = keras.losses.BinaryCrossentropy(from_logits=True)(given[flipped, None], logits[flipped, None])
     assert history["flipped_binary_crossentropy"][-1] == pytest.approx(float(keras_bce), rel=1e-4)
