@@ -26,7 +26,7 @@ from looptrain.results.aggregate import spread
 from looptrain.results.pictures import save
 from looptrain.results.sweep_plots import positions
 from looptrain.runfolder.history import read_run
-from looptrain.runfolder.sweep import SIZES, is_sweep, read_sweep
+from looptrain.runfolder.sweep import SIZES, experiment_of, is_sweep, read_sweep
 
 
 def log_probabilities(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +82,7 @@ def member_groups(folders: list[Path]) -> dict[tuple, list[Path]]:
         try:
             record = json.loads((run / "config.json").read_text())
             fields = dict(record["fields"])
-            experiment = record["experiment"].partition(" ")[0]  # a sweep's point: "Tiny seed=3"
+            experiment = experiment_of(record["experiment"])
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise InputError(f"{run} has no config.json looptrain wrote ({type(error).__name__}: {error})") from None
         fields.pop("seed")

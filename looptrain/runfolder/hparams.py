@@ -19,6 +19,7 @@ from tensorboard.plugins.hparams import api as hp
 
 from looptrain.config import Config
 from looptrain.runfolder import files
+from looptrain.runfolder.sweep import experiment_of
 
 # The end-of-run numbers, by their key in `history.summarize`'s row, and what the dashboard calls them.
 METRICS = {"best_val": "best val BCE", "best_epoch": "best epoch", "epochs": "epochs", "final_val": "final val BCE",
@@ -33,7 +34,7 @@ def session(name: str, config: Config) -> dict:
     """The run's hyperparameters: the experiment's name and its configuration's fields; a field left to
     its data source (`n_test=None`) as "default", since the plugin takes no None."""
     fields = {field: "default" if value is None else value for field, value in dataclasses.asdict(config).items()}
-    return {"experiment": name.partition(" ")[0], **fields}  # "Tiny seed=3" → "Tiny"
+    return {"experiment": experiment_of(name), **fields}
 
 
 def write_session(run_dir: Path, name: str, config: Config, row: dict) -> None:

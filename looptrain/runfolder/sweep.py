@@ -68,6 +68,13 @@ def point_folder(folder: Path, sweep: Sweep, value) -> Path:
     return folder / sweep.label(value)
 
 
+def experiment_of(name: str) -> str:
+    """The experiment's name in a run's: a sweep's point is named by its experiment and its label,
+    "Noisy labels seed=3" → "Noisy labels"; a run that is no sweep's point keeps its whole name."""
+    experiment, _, label = name.rpartition(" ")
+    return experiment if experiment and "=" in label else name
+
+
 def write_record(folder: Path, experiment, sweep: Sweep, done: list) -> None:
     """sweep.json: what the sweep is (the experiment, its configuration without the swept field's
     values, the field and its values) and which of its points are done; written whole."""

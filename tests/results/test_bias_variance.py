@@ -57,12 +57,14 @@ def fake_run(folder, experiment, **fields):
 
 
 def test_runs_are_grouped_by_every_field_but_the_seed(tmp_path):
-    runs = [fake_run(tmp_path / f"u{units}s{seed}", f"Tiny seed={seed}", seed=seed, units=units, n_train=1000)
+    # Named as a sweep's points are, by the experiment (two words here) and the point's label.
+    runs = [fake_run(tmp_path / f"u{units}s{seed}", f"Noisy labels seed={seed}", seed=seed, units=units, n_train=1000)
             for units in (8, 16) for seed in (0, 1)]
     groups = member_groups(runs)
     assert list(groups.values()) == [runs[:2], runs[2:]]
+    assert [experiment for experiment, _ in groups] == ["Noisy labels", "Noisy labels"]
     assert varied_field(groups) == "units"
-    with pytest.raises(InputError, match="needs two or more seeds of Tiny"):
+    with pytest.raises(InputError, match="needs two or more seeds of Noisy labels with"):
         member_groups(runs[:3])
 
 

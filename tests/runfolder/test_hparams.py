@@ -10,10 +10,11 @@ from tensorboard.plugins.hparams import metadata
 from tensorboard.util.tensor_util import make_ndarray
 
 from conftest import REPO, made_up_rows, write_rows
+from looptrain.config import Config
 from looptrain.experiment import load_experiment
 from looptrain.launch.console import DotsReporter
 from looptrain.results.tables import rows_of
-from looptrain.runfolder.hparams import METRICS, tag
+from looptrain.runfolder.hparams import METRICS, session, tag
 from looptrain.train import train
 
 # A fast rate on made-up rows, whose labels are noise: the validation loss soon climbs, and the best
@@ -72,3 +73,9 @@ def test_a_resumed_run_holds_one_session_its_own(tmp_path):
     _, _, _, numbers = read_back(run_dir)
     [row] = rows_of(run_dir)
     assert numbers["epochs"] == row["epochs"] == 8
+
+
+def test_a_sweeps_point_is_filed_under_its_experiment_whatever_its_names_words():
+    assert session("Noisy labels seed=3", Config())["experiment"] == "Noisy labels"
+    assert session("Noisy labels dropout seed=3", Config())["experiment"] == "Noisy labels dropout"
+    assert session("Double descent", Config())["experiment"] == "Double descent"  # no sweep's point
