@@ -5,7 +5,7 @@
 The folder is the lab's `--logdir` (its commands are in docs/results.md). Markdown tables, each seed a
 row and mean ± sample sd over the seeds below:
 - memorization (`memorization/`, random labels): the final training cross-entropy, the first epoch it is
-  below 0.05, and the final validation accuracy beside the larger class's share of the validation rows;
+  below 0.05, and the final validation and test accuracies beside the larger class's share of those rows;
 - noisy labels (`noisy_labels/`, `noisy_labels_dropout/`): the flipped rows' training accuracy
   (against the labels they were given) at the best validation epoch and at the end, and the first
   epoch it passes 0.5; the ratio of the two experiments' mean first epochs;
@@ -14,8 +14,8 @@ row and mean ± sample sd over the seeds below:
   the width, mean ± sd over the seeds; the width of the test error's peak, the first width whose
   training error is 0 in every seed, and the widest network's distance below the peak in standard
   errors, √(sd²/n) of each side combined as Welch's t has it.
-The bias and variance are `python -m looptrain.report ... --bias-variance final`'s. Nothing here is a
-test; the numbers go to docs/results.md.
+The bias and variance, and the sweep over the training rows (`dd-rows/`), are `python -m looptrain.report
+... --bias-variance final`'s. Nothing here is a test; the numbers go to docs/results.md.
 """
 
 import json
