@@ -17,7 +17,6 @@ test rows is refused; one whose seeds are not all done is left out, with the pai
 tables can be drawn while the sweeps still run. Nothing here is a test; the tables go to docs/results.md.
 """
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 from looptrain.errors import ArgumentParser
 from looptrain.results.aggregate import spread
 from looptrain.runfolder.history import summarize
-from looptrain.runfolder.sweep import read_sweep
+from looptrain.runfolder.sweep import read_record, read_sweep
 
 EXPERIMENTS = ["tiny", "small", "medium", "large", "l2", "dropout", "combined"]
 # The tutorial's comparisons: the remedies against each other and Large, and the sizes against each other.
@@ -39,9 +38,8 @@ def seed_numbers(folder: Path) -> dict[str, dict[str, list[float]]]:
     running (not every seed done) or not begun is left out, and so are the pairs it is in."""
     numbers = {}
     for experiment in EXPERIMENTS:
-        record = folder / experiment / "sweep.json"
-        planned = json.loads(record.read_text()) if record.is_file() else {"values": [None], "done": []}
-        if len(planned["done"]) < len(planned["values"]):
+        record = read_record(folder / experiment)
+        if record is None or len(record["done"]) < len(record["values"]):
             continue
         sweep = read_sweep(folder / experiment)
         rows = [summarize(run.name, run.epochs, run.best_epoch, run.scores) for run in sweep.runs.values()]

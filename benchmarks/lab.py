@@ -28,13 +28,12 @@ import numpy as np
 from looptrain.config import Config
 from looptrain.launch.quiet import import_tensorflow_quietly
 from looptrain.results.aggregate import spread
-from looptrain.runfolder.sweep import read_sweep
+from looptrain.runfolder.sweep import read_record, read_sweep
 
 
 def finished(folder: Path) -> list:
     """The runs of a sweep's finished points, in the order of its values; none while it has none done."""
-    record = json.loads((folder / "sweep.json").read_text())
-    return list(read_sweep(folder).runs.values()) if record["done"] else []
+    return list(read_sweep(folder).runs.values()) if read_record(folder)["done"] else []
 
 
 def first(values, test) -> int | None:
