@@ -2,12 +2,14 @@
 
     python benchmarks/claims.py runs/real runs/synthetic
 
-Each argument is a folder holding the seven experiments' sweeps over seeds (`tiny/`, `small/`, ...
-`combined/`, as `python -m looptrain.run experiments/{tiny,...,combined}.py --sweep seed=0,1,2,3,4
---logdir FOLDER` leaves them), one data set each. Three Markdown tables, a column group per folder:
-- the pairs the tutorial compares: Δ, the first experiment's mean minus the second's (negative: the
-  first is better), and Welch's t over the seeds (docs/results.md, "How a claim is judged"), on the
-  best weights' test cross-entropy and, beside it, on the best validation cross-entropy;
+Each argument is a folder holding the seven experiments' and the remedies' sweeps over seeds (`tiny/`,
+`small/`, ... `combined/`, `batchnorm/`, `symmetries/`, `noise/`, as `python -m looptrain.run
+experiments/{tiny,...,noise}.py --sweep seed=0,1,2,3,4 --logdir FOLDER` leaves them), one data set each.
+Four Markdown tables, a column group per folder:
+- the pairs the tutorial compares, then the remedies' pairs (docs/results.md, "Batch normalization and
+  augmentation"): Δ, the first experiment's mean minus the second's (negative: the first is better),
+  and Welch's t over the seeds (docs/results.md, "How a claim is judged"), on the best weights' test
+  cross-entropy and, beside it, on the best validation cross-entropy;
 - the selection's optimism: each seed's best weights on the test rows minus their best validation
   cross-entropy, mean ± sample sd over the seeds;
 - the cost of overfitting on the test rows: each seed's final weights' test cross-entropy minus its
@@ -26,11 +28,14 @@ from looptrain.results.aggregate import spread
 from looptrain.runfolder.history import summarize
 from looptrain.runfolder.sweep import read_record, read_sweep
 
-EXPERIMENTS = ["tiny", "small", "medium", "large", "l2", "dropout", "combined"]
+EXPERIMENTS = ["tiny", "small", "medium", "large", "l2", "dropout", "combined", "batchnorm", "symmetries", "noise"]
 # The tutorial's comparisons: the remedies against each other and Large, and the sizes against each other.
 PAIRS = [("combined", "l2"), ("combined", "dropout"), ("combined", "large"), ("combined", "tiny"),
          ("combined", "small"), ("l2", "dropout"), ("l2", "large"), ("dropout", "large"), ("tiny", "small"),
          ("tiny", "large"), ("small", "large"), ("medium", "large"), ("tiny", "medium")]
+# The remedies the tutorial names and leaves out, against what they change (Large) and its best (Combined).
+REMEDY_PAIRS = [("batchnorm", "large"), ("symmetries", "large"), ("noise", "large"), ("symmetries", "noise"),
+                ("symmetries", "combined"), ("batchnorm", "combined")]
 
 
 def seed_numbers(folder: Path) -> dict[str, dict[str, list[float]]]:
@@ -76,25 +81,30 @@ def main() -> None:
     data = {folder.name: seed_numbers(folder) for folder in args.folders}
 
     headings = [cell for label in data for cell in (f"{label}: Δ test BCE", "t", "", "Δ best val BCE", "t")]
-    print("| | " + " | ".join(headings) + " |")
-    print("| --- |" + " ---: | ---: | --- | ---: | ---: |" * len(data))
-    # The pairs every data set has finished.
-    for first, second in [pair for pair in PAIRS if all(set(pair) <= set(numbers) for numbers in data.values())]:
-        cells = []
-        for numbers in data.values():
-            for kind in ("test", "validation"):
-                difference, t = welch(numbers[first][kind], numbers[second][kind])
-                cells += [f"{difference:+.4f}", f"{t:+.1f}"] + ([verdict(t)] if kind == "test" else [])
-        print(f"| {name(first)} − {name(second)} | " + " | ".join(cells) + " |")
+    for pairs in (PAIRS, REMEDY_PAIRS):
+        # The pairs every data set has finished.
+        finished = [pair for pair in pairs if all(set(pair) <= set(numbers) for numbers in data.values())]
+        if not finished:
+            continue
+        print("| | " + " | ".join(headings) + " |")
+        print("| --- |" + " ---: | ---: | --- | ---: | ---: |" * len(data))
+        for first, second in finished:
+            cells = []
+            for numbers in data.values():
+                for kind in ("test", "validation"):
+                    difference, t = welch(numbers[first][kind], numbers[second][kind])
+                    cells += [f"{difference:+.4f}", f"{t:+.1f}"] + ([verdict(t)] if kind == "test" else [])
+            print(f"| {name(first)} − {name(second)} | " + " | ".join(cells) + " |")
+        print()
 
     for kind, heading in [("optimism", "test − best val (the best weights)"),
                           ("overfitting", "final − best test BCE")]:
-        print()
         print("| | " + " | ".join(f"{label}: {heading}" for label in data) + " |")
         print("| --- |" + " ---: |" * len(data))
         for experiment in [experiment for experiment in EXPERIMENTS if all(experiment in numbers for numbers in data.values())]:
             print(f"| {name(experiment)} | " + " | ".join(f"{spread(numbers[experiment][kind]):.4f}"
                                                          for numbers in data.values()) + " |")
+        print()
 
 
 if __name__ == "__main__":
