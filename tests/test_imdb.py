@@ -1,9 +1,7 @@
 """The IMDB experiments: probability outputs through the same step, parity with the tutorial's `fit`, and
-the five files run shrunk through the real command."""
+the five files run shrunk through the command's `main`."""
 
 import json
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -20,6 +18,7 @@ from looptrain.loop.fit import run_epochs
 from looptrain.loop.optimizer import make_optimizer
 from looptrain.loop.step import make_metrics, make_steps
 from looptrain.models.mlp import mlp
+from looptrain.run import main
 from looptrain.runfolder.history import COLUMNS, read_history
 from looptrain.train import train
 
@@ -106,15 +105,15 @@ def test_baseline_epochs_report_what_the_tutorials_fit_reports():
     assert_same_weights(ours, theirs)
 
 
-def test_every_imdb_experiment_runs_shrunk_through_the_real_command(tmp_path):
-    looptrain = [sys.executable, "-m", "looptrain.run"]
+def test_every_imdb_experiment_runs_shrunk_through_the_real_command(tmp_path, capsys):
+    # The command's own `main`, one experiment at a time and so in this process: a process each would
+    # import TensorFlow six times over, most of this test's time. A command of several runs, each in
+    # its own process, and its comparison picture are tests/runfolder/test_sweep.py's and test_plots.py's.
     options = ["--set", "n_validation=200", "--set", "n_train=300", "--set", "batch_size=100", "--set", "n_test=100",
                "--logdir", str(tmp_path / "runs"), "--dots"]
-    command = [*looptrain, *[f"experiments/imdb/{name}.py" for name in NAMES], "--max-epochs", "2", *options]
-    finished = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert finished.returncode == 0, finished.stderr[-2000:]
-    assert finished.stdout.count("data: synthetic reviews") == len(NAMES)
-    assert (tmp_path / "runs" / "imdb" / "comparison.png").stat().st_size > 10_000
+    for name in NAMES:
+        assert main([str(REPO / "experiments" / "imdb" / f"{name}.py"), "--max-epochs", "2", *options]) == 0, name
+    assert capsys.readouterr().out.count("data: synthetic reviews") == len(NAMES)
 
     shrunk = Config(dataset="imdb", n_validation=200, n_train=300, batch_size=100)
     validation = reviews.load("synthetic reviews", shrunk)
@@ -137,9 +136,7 @@ def test_every_imdb_experiment_runs_shrunk_through_the_real_command(tmp_path):
     assert min(l2["regularization_loss"]) > 0
 
     # --resume finds the run where the first command put it, and carries it on there.
-    resumed = subprocess.run([*looptrain, "experiments/imdb/smaller.py", "--max-epochs", "3", *options, "--resume"],
-                             cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert main([str(REPO / "experiments" / "imdb" / "smaller.py"), "--max-epochs", "3", *options, "--resume"]) == 0
     assert read_history(tmp_path / "runs" / "imdb" / "smaller" / "history.csv")["epoch"] == [0, 1, 2]
 
 
