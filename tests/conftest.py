@@ -12,6 +12,19 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The files whose tests run the command in several processes, a minute or two each (docs/tests.md),
+# longest first: collected first, so that a worker that runs out of tests takes short ones from the
+# other's queue, rather than waiting alone while the other finishes one of these last.
+LONG_FIRST = ("runfolder/test_faults.py", "test_notebook.py", "runfolder/test_kill_campaign.py", "test_imdb.py",
+              "runfolder/test_sweep.py", "loop/test_distribute.py", "test_experiments.py", "test_debugger.py")
+
+
+def pytest_collection_modifyitems(items):
+    def place(item) -> int:
+        path = item.path.relative_to(REPO / "tests").as_posix()
+        return LONG_FIRST.index(path) if path in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=place)  # stable: within a file, and among the rest, pytest's own order
 
 
 @pytest.fixture
