@@ -64,6 +64,16 @@ def assert_one_line_error(main, argv, capsys, message):
     assert re.search(message, error), error
 
 
+def newest_checkpoint(checkpoints: Path) -> int:
+    """The number of the newest checkpoint on disk, read from its index file (ckpt-12.index). Not from
+    CheckpointManager's state file: TensorFlow moves a checkpoint's files into place before it rewrites
+    that list, so a run killed between the two leaves a whole checkpoint the list does not name yet,
+    and a resumed run starts from it."""
+    numbers = [int(index.name.removeprefix("ckpt-").removesuffix(".index"))
+               for index in checkpoints.glob("ckpt-*.index")]
+    return max(numbers, default=-1)
+
+
 def replica_results(script: str, out: Path) -> dict[str, list[np.ndarray]]:
     """Run one of the tests' two-replica scripts (`mirrored_training.py`, `mirrored_batchnorm.py`) in
     a process of its own, since a strategy's virtual devices must be set before TensorFlow starts, and

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import REPO, made_up_rows, write_rows
+from conftest import REPO, made_up_rows, newest_checkpoint, write_rows
 from looptrain.runfolder.history import read_history
 
 SHRUNK = ["--set", "n_validation=100", "--set", "n_train=400", "--set", "batch_size=100", "--dots"]
@@ -26,20 +26,10 @@ def start(tmp_path, *arguments):
 def wait_for_checkpoint(process, checkpoints, number, timeout=120):
     """Wait until the run has saved a checkpoint after `number` epochs or later: proof that it trains."""
     deadline = time.monotonic() + timeout
-    while latest_checkpoint(checkpoints) < number:
+    while newest_checkpoint(checkpoints) < number:
         assert process.poll() is None, process.stderr.read()
         assert time.monotonic() < deadline, "the run never reached its checkpoint"
         time.sleep(0.2)
-
-
-def latest_checkpoint(checkpoints) -> int:
-    """The number of the newest checkpoint on disk, read from its index file (ckpt-12.index). Not from
-    CheckpointManager's state file: TensorFlow moves a checkpoint's files into place before it rewrites
-    that list, so a run killed between the two leaves a whole checkpoint the list does not name yet,
-    and a resumed run starts from it."""
-    numbers = [int(index.name.removeprefix("ckpt-").removesuffix(".index"))
-               for index in checkpoints.glob("ckpt-*.index")]
-    return max(numbers, default=-1)
 
 
 @pytest.mark.parametrize("signal_number, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -54,7 +44,7 @@ def test_a_signal_saves_everything_and_the_run_resumes(tmp_path, signal_number, 
     assert "to resume: " in stderr and "--resume" in stderr
     done = len(read_history(run_dir / "history.csv")["epoch"])
     assert done >= 3
-    assert latest_checkpoint(run_dir / "checkpoints") == done  # saved at the very epoch it stopped
+    assert newest_checkpoint(run_dir / "checkpoints") == done  # saved at the very epoch it stopped
     assert (run_dir / "best.weights.h5").is_file() and (run_dir / "curves.png").is_file()
 
     before = read_history(run_dir / "history.csv")
@@ -76,7 +66,7 @@ def test_sigkill_loses_only_the_epochs_since_the_last_checkpoint(tmp_path):
     process.kill()
     process.communicate(timeout=60)
     assert not (run_dir / "history.csv").exists()  # a run killed outright writes nothing more...
-    saved = latest_checkpoint(run_dir / "checkpoints")
+    saved = newest_checkpoint(run_dir / "checkpoints")
     assert saved >= 8 and saved % 4 == 0  # ...but its last checkpoint is whole
 
     resumed = start(tmp_path, "--max-epochs", str(saved + 1), "--resume")
@@ -96,7 +86,7 @@ def test_a_second_ctrl_c_stops_at_once_and_leaves_no_half_file(tmp_path):
     if (run_dir / "history.csv").exists():  # whole, if it got that far
         history = read_history(run_dir / "history.csv")
         assert history["epoch"] == list(range(len(history["epoch"])))
-    saved = latest_checkpoint(run_dir / "checkpoints")
+    saved = newest_checkpoint(run_dir / "checkpoints")
     resumed = start(tmp_path, "--max-epochs", str(saved + 1), "--resume")
     _, stderr = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, stderr

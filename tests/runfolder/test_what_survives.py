@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
-from conftest import REPO, made_up_rows, write_rows
+from conftest import REPO, made_up_rows, newest_checkpoint, write_rows
 from looptrain.errors import WriteFailed
 from looptrain.runfolder import files, ownership
 from looptrain.runfolder.history import read_history
@@ -163,7 +163,7 @@ def test_a_second_run_into_a_busy_folder_is_refused_and_a_dead_runs_lock_is_take
         first.communicate(timeout=60)
     assert (run_dir / ".lock").exists()
 
-    saved = int(Path(tf.train.latest_checkpoint(str(run_dir / "checkpoints"))).name.removeprefix("ckpt-"))
+    saved = newest_checkpoint(run_dir / "checkpoints")  # what the resume starts from: killed, TensorFlow's list may lag
     resumed = run(tmp_path, "--logdir", "runs", "--resume", "--max-epochs", str(saved + 5), "--set", "patience=100000")
     assert resumed.returncode == 0, resumed.stderr
     assert f"was left locked by process {first.pid}" in resumed.stdout and "which no longer runs: taking it over" \
