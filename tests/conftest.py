@@ -1,5 +1,5 @@
 """Shared test helpers: where the real HIGGS sample lives (it is never part of the project), made-up
-rows, and the comparisons with Keras that tests in several folders make."""
+rows, the comparisons with Keras that tests in several folders make, and the order the files run in."""
 
 import gzip
 import os
