@@ -30,7 +30,7 @@ from looptrain.runfolder import lock, ownership
 from looptrain.runfolder.files import failed, write_whole
 from looptrain.runfolder.history import common_folder
 from looptrain.runfolder.lock import FolderLock
-from looptrain.runfolder.sweep import parse_sweep, point_folder, write_record
+from looptrain.runfolder.sweep import parse_sweep, point_folder, point_name, write_record
 
 
 def make_parser() -> ArgumentParser:
@@ -220,7 +220,7 @@ def start_sweeps(held: contextlib.ExitStack, experiments, folders, sweep, resume
                 raise failed(folder, error) from None
         write_record(folder, experiment, sweep, done)
         sweeps[folder] = (experiment, done)
-        rows += [finished_row(point_folder(folder, sweep, value), f"{experiment.name} {sweep.label(value)}")
+        rows += [finished_row(point_folder(folder, sweep, value), point_name(experiment.name, sweep, value))
                  for value in done]
     return sweeps, rows
 

@@ -68,7 +68,8 @@ def newest_checkpoint(checkpoints: Path) -> int:
     """The number of the newest checkpoint on disk, read from its index file (ckpt-12.index). Not from
     CheckpointManager's state file: TensorFlow moves a checkpoint's files into place before it rewrites
     that list, so a run killed between the two leaves a whole checkpoint the list does not name yet,
-    and a resumed run starts from it."""
+    and a resumed run starts from it. Worked out here, not with `checkpoint.saved_checkpoints`, which
+    is how the resume finds it, and so what the tests check."""
     numbers = [int(index.name.removeprefix("ckpt-").removesuffix(".index"))
                for index in checkpoints.glob("ckpt-*.index")]
     return max(numbers, default=-1)

@@ -20,7 +20,7 @@ from looptrain.experiment import check_model, load_experiment
 from looptrain.launch.quiet import import_tensorflow_quietly
 from looptrain.runfolder.history import read_run, summarize
 from looptrain.runfolder.scores import read_scores
-from looptrain.runfolder.sweep import Sweep, point_folder, read_record
+from looptrain.runfolder.sweep import Sweep, point_folder, point_name, read_record
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def plan_runs(experiments: list[Checked], logdir: Path, sweep: Sweep | None, res
         for value in sweep.values:
             if value not in done:
                 point = point_folder(folder, sweep, value)
-                runs.append(PlannedRun(experiment.path, f"{experiment.name} {sweep.label(value)}",
+                runs.append(PlannedRun(experiment.path, point_name(experiment.name, sweep, value),
                                        {sweep.field: value}, point, resume and has_checkpoint(point)))
     return runs
 

@@ -68,9 +68,14 @@ def point_folder(folder: Path, sweep: Sweep, value) -> Path:
     return folder / sweep.label(value)
 
 
+def point_name(experiment_name: str, sweep: Sweep, value) -> str:
+    """A sweep's point's run name: its experiment's and its label, "Noisy labels seed=3"."""
+    return f"{experiment_name} {sweep.label(value)}"
+
+
 def experiment_of(name: str) -> str:
-    """The experiment's name in a run's: a sweep's point is named by its experiment and its label,
-    "Noisy labels seed=3" → "Noisy labels"; a run that is no sweep's point keeps its whole name."""
+    """The experiment's name in a run's, `point_name` undone: "Noisy labels seed=3" → "Noisy labels";
+    a run that is no sweep's point keeps its whole name."""
     experiment, _, label = name.rpartition(" ")
     return experiment if experiment and "=" in label else name
 
